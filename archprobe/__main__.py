@@ -1,0 +1,3 @@
+from archprobe.cli import main
+
+main()

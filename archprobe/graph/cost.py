@@ -1,0 +1,46 @@
+"""The additive, per-sample cost of an op or a scope."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+Shape = tuple[int, int, int]
+"""Per-sample tensor shape (channels, height, width); a vector is (features, 1, 1)."""
+
+
+def numel(shape: Shape) -> int:
+    c, h, w = shape
+    return c * h * w
+
+
+class Cost(NamedTuple):
+    """Cost of one forward pass of one sample. Counts are elements, not bytes.
+
+    A NamedTuple (immutable, cheap to create: an analysis makes one per op) whose ``+`` adds
+    element-wise.
+
+    Attributes:
+        params: learnable elements (conv/linear weights and biases, BN affine).
+        buffers: non-learnable state elements (BN running mean/var and num_batches_tracked).
+        macs: multiply-accumulates; 1 MAC = 1 multiply + 1 add (the papers' "FLOPs").
+        acts: output elements of conv and linear ops (the fvcore/timm "activations" convention).
+        read: elements read from memory (inputs and weights), ShuffleNet V2's MAC term.
+        written: elements written to memory (outputs).
+    """
+
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    acts: int = 0
+    read: int = 0
+    written: int = 0
+
+    def __add__(self, other: Cost) -> Cost:  # type: ignore[override]  # elementwise, not concat
+        return Cost(
+            self.params + other.params,
+            self.buffers + other.buffers,
+            self.macs + other.macs,
+            self.acts + other.acts,
+            self.read + other.read,
+            self.written + other.written,
+        )

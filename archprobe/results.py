@@ -1,0 +1,124 @@
+"""One tidy result table, many views (DESIGN §7.5).
+
+Stored wide, one :class:`Entry` per (model, scope, op, method) with a dict of metrics, because an
+analysis creates one per op and must stay cheap; read long, as rows of (model, scope, op, metric,
+value, unit, method), by reports and :meth:`Results.to_frame`. Queries follow fvcore's ``total`` /
+``by_module`` / ``by_operator`` with named scopes. pandas is imported only by ``to_frame``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+UNITS = {
+    "params": "count",
+    "buffers": "count",
+    "macs": "MAC",
+    "flops": "FLOP (2×MAC)",
+    "acts": "elements",
+    "weight_bytes": "B",
+    "bytes_read": "B",
+    "bytes_written": "B",
+}
+COLUMNS = ["model", "scope", "op", "metric", "value", "unit", "method"]
+
+
+class Entry(NamedTuple):
+    """The metrics of one op (or module) of one model, by one method."""
+
+    model: str
+    scope: str
+    op: str  # conv, norm, act, pool, linear, add, shortcut ("" when unknown)
+    method: str  # analytic | traced | measured
+    values: Mapping[str, float]
+
+
+class Row(NamedTuple):
+    model: str
+    scope: str
+    op: str
+    metric: str
+    value: float
+    unit: str
+    method: str
+
+
+def in_scope(scope: str, prefix: str) -> bool:
+    """True when ``scope`` is ``prefix`` or lies under it (``layer1`` covers ``layer1.0.conv1``)."""
+    return not prefix or scope == prefix or scope.startswith(prefix + ".")
+
+
+class Results:
+    """Entries of one or more models; every query is a sum over matching entries."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.entries: tuple[Entry, ...] = tuple(entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __add__(self, other: Results) -> Results:
+        return Results(self.entries + other.entries)
+
+    @cached_property
+    def rows(self) -> tuple[Row, ...]:
+        """The long view: one row per non-zero (entry, metric)."""
+        return tuple(
+            Row(e.model, e.scope, e.op, metric, value, UNITS.get(metric, ""), e.method)
+            for e in self.entries
+            for metric, value in e.values.items()
+            if value
+        )
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    @property
+    def models(self) -> list[str]:
+        return list(dict.fromkeys(e.model for e in self.entries))
+
+    def select(self, model: str | None = None, method: str | None = None) -> Results:
+        return Results(
+            e
+            for e in self.entries
+            if (model is None or e.model == model) and (method is None or e.method == method)
+        )
+
+    def total(self, metric: str, scope: str = "", model: str | None = None) -> float:
+        """Sum of ``metric`` over ``scope`` and everything under it ("" = the whole model)."""
+        return sum(
+            e.values.get(metric, 0)
+            for e in self.entries
+            if in_scope(e.scope, scope) and (model is None or e.model == model)
+        )
+
+    def by_scope(self, metric: str, depth: int = 1, model: str | None = None) -> dict[str, float]:
+        """Totals per scope prefix of ``depth`` components, in execution order."""
+        out: dict[str, float] = defaultdict(float)
+        for e in self.entries:
+            if metric in e.values and (model is None or e.model == model):
+                out[".".join(e.scope.split(".")[:depth])] += e.values[metric]
+        return dict(out)
+
+    def by_op(self, metric: str, model: str | None = None) -> dict[str, float]:
+        """Totals per op kind (conv, norm, act, pool, linear, add, shortcut); zeros omitted."""
+        out: dict[str, float] = defaultdict(float)
+        for e in self.entries:
+            if e.values.get(metric) and (model is None or e.model == model):
+                out[e.op] += e.values[metric]
+        return dict(out)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [r._asdict() for r in self.rows]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long rows as a pandas DataFrame (pandas imported here, lazily)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.to_records(), columns=COLUMNS)

@@ -1,0 +1,17 @@
+"""Spec language: strict YAML, ``extends:``, pydantic schema, catalog. torch-free."""
+
+from archprobe.spec.catalog import CatalogEntry, find_spec, list_specs
+from archprobe.spec.loader import load_spec, spec_from_dict
+from archprobe.spec.schema import ArchSpec, HeadSpec, InputSpec, StageSpec
+
+__all__ = [
+    "ArchSpec",
+    "CatalogEntry",
+    "HeadSpec",
+    "InputSpec",
+    "StageSpec",
+    "find_spec",
+    "list_specs",
+    "load_spec",
+    "spec_from_dict",
+]

@@ -1,0 +1,223 @@
+"""A strict YAML reader that returns plain data plus the source location of every key path.
+
+PyYAML's defaults are YAML 1.1, whose surprises are the reason this module exists (DESIGN §7.7):
+``1e9`` is read as the *string* '1e9', ``on``/``yes`` become ``True``, ``017`` becomes 15, and a
+duplicated key silently keeps the last value. Here: YAML 1.2 core booleans (true/false) only,
+floats with or without a dot, no octal, no timestamps, no Python or custom tags, and duplicate
+keys are errors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from archprobe.errors import SourceLoc, SpecError
+
+KeyPath = tuple[str | int, ...]
+
+_ALLOWED_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]+$")
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a key path was set: the key itself (None for list items) and its value."""
+
+    key: SourceLoc | None
+    value: SourceLoc
+
+
+SourceMap = dict[KeyPath, Located]
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars instead of YAML 1.1's."""
+
+
+# YAML 1.2 core-schema scalars. The same patterns check explicitly tagged scalars (``!!int '017'``,
+# ``!!bool yes``), which PyYAML's SafeConstructor would otherwise read with YAML 1.1 rules.
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_SCALAR_PATTERNS = {
+    "tag:yaml.org,2002:bool": _BOOL,
+    "tag:yaml.org,2002:int": _INT,
+    "tag:yaml.org,2002:float": _FLOAT,
+    "tag:yaml.org,2002:null": _NULL,
+}
+_COLLECTION_TAGS: dict[type[yaml.Node], str] = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
+
+# Replace the implicit resolvers wholesale: YAML 1.1's bool/int/float/timestamp rules are the trap.
+StrictLoader.yaml_implicit_resolvers = {}
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""])
+
+
+def _loc(file: Path, mark: yaml.Mark) -> SourceLoc:
+    return SourceLoc(file, mark.line + 1, mark.column + 1)
+
+
+def _short(tag: str) -> str:
+    """A tag as written in the file: ``!!python/object`` rather than ``tag:yaml.org,2002:...``."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
+
+
+def _dotted(path: KeyPath) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _scalar(node: yaml.ScalarNode, file: Path, path: KeyPath) -> Any:
+    text, tag = node.value, node.tag
+    if tag == "tag:yaml.org,2002:int" and _LEADING_ZERO.match(text):
+        raise SpecError(
+            f"ambiguous number {text!r}: YAML 1.1 reads a leading zero as octal; "
+            f"write {int(text, 10)} (decimal) or 0o{text.lstrip('+-0') or '0'} (octal)",
+            _loc(file, node.start_mark),
+            _dotted(path),
+        )
+    pattern = _SCALAR_PATTERNS.get(tag)
+    if pattern is not None and not pattern.match(text):  # only an explicit tag gets here
+        raise SpecError(
+            f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]} (YAML 1.2 core schema)",
+            _loc(file, node.start_mark),
+            _dotted(path),
+        )
+    if tag == "tag:yaml.org,2002:bool":
+        return text.lower() == "true"
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:int":
+        return int(text[2:], 8) if text.startswith("0o") else int(text, 0)
+    if tag == "tag:yaml.org,2002:float":
+        return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    if tag != "tag:yaml.org,2002:str":
+        raise SpecError(
+            f"tag {_short(tag)} cannot be used on a single value",
+            _loc(file, node.start_mark),
+            _dotted(path),
+        )
+    return text
+
+
+def _convert(node: yaml.Node, file: Path, path: KeyPath, smap: SourceMap) -> Any:
+    """Turn a composed node into plain data, recording the location of every key path."""
+    if node.tag not in _ALLOWED_TAGS:
+        hint = "; use `extends:` to reuse another spec" if node.tag.endswith(":merge") else ""
+        raise SpecError(
+            f"tag {_short(node.tag)} is not allowed in spec files (plain YAML data only{hint})",
+            _loc(file, node.start_mark),
+            _dotted(path),
+        )
+    collection_tag = _COLLECTION_TAGS.get(type(node))
+    if collection_tag is not None and node.tag != collection_tag:
+        raise SpecError(
+            f"tag {_short(node.tag)} cannot be used on a {type(node).__name__[:-4].lower()}",
+            _loc(file, node.start_mark),
+            _dotted(path),
+        )
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, file, path, {})
+            if not isinstance(key, str):
+                raise SpecError(
+                    f"keys must be strings, got {key!r}",
+                    _loc(file, key_node.start_mark),
+                    _dotted(path),
+                )
+            if key == "<<":
+                raise SpecError(
+                    "YAML merge keys (<<) are not supported; use `extends:` to reuse another spec",
+                    _loc(file, key_node.start_mark),
+                    _dotted(path),
+                )
+            child = (*path, key)
+            if key in out:
+                first = smap[child].key
+                raise SpecError(
+                    f"duplicate key {key!r} (first set at {first}); "
+                    "YAML would silently keep the last",
+                    _loc(file, key_node.start_mark),
+                    _dotted(child),
+                )
+            smap[child] = Located(
+                _loc(file, key_node.start_mark), _loc(file, value_node.start_mark)
+            )
+            out[key] = _convert(value_node, file, child, smap)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for i, item in enumerate(node.value):
+            smap[(*path, i)] = Located(None, _loc(file, item.start_mark))
+            items.append(_convert(item, file, (*path, i), smap))
+        return items
+    assert isinstance(node, yaml.ScalarNode)  # the composer yields only these three kinds
+    return _scalar(node, file, path)
+
+
+def load_yaml(text: str, file: Path) -> tuple[Any, SourceMap]:
+    """Parse one YAML document strictly.
+
+    Returns:
+        The data (dicts, lists, scalars) and a map from key path to source location; the empty
+        path maps to the document start.
+
+    Raises:
+        SpecError: on a syntax error, a duplicate key, a disallowed tag, an ambiguous number, or
+            a value its explicit tag cannot read (``!!int abc``).
+    """
+    try:
+        loader = StrictLoader(text)  # checks every character up front
+    except yaml.reader.ReaderError as exc:
+        pos = exc.position
+        line_start = text.rfind("\n", 0, pos) + 1
+        where = SourceLoc(file, text.count("\n", 0, pos) + 1, pos - line_start + 1)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"YAML syntax error: control character U+{char:04X} is not allowed"
+        raise SpecError(message, where) from None
+    try:
+        node = loader.get_single_node()
+        smap: SourceMap = {(): Located(None, SourceLoc(file, 1, 1))}
+        data = None if node is None else _convert(node, file, (), smap)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = _loc(file, mark) if mark else SourceLoc(file, 1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark:  # where the unclosed thing began
+            problem += f" ({exc.context} at {_loc(file, exc.context_mark)})"
+        if "'\\t'" in problem:
+            problem += "; indent with spaces, YAML does not allow tabs"
+        raise SpecError(f"YAML syntax error: {problem}", loc) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML error: {exc}", SourceLoc(file, 1, 1)) from None
+    except RecursionError:
+        raise SpecError(
+            "YAML nested too deeply, or an alias (*name) inside the node its anchor (&name) marks",
+            SourceLoc(file, 1, 1),
+        ) from None
+    finally:
+        loader.dispose()
+    return data, smap

@@ -1,0 +1,65 @@
+"""Import boundaries (DESIGN §7.3): the core never imports torch or pandas."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parent.parent / "archprobe"
+CORE = [
+    "archprobe.spec",
+    "archprobe.graph",
+    "archprobe.graph.expand",
+    "archprobe.blocks",
+    "archprobe.analytic",
+    "archprobe.results",
+    "archprobe.stages",
+    "archprobe.report.table",
+    "archprobe.cli",
+]
+TORCH_ALLOWED = {"build.py", "runtime.py"}
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_imports_with_torch_blocked(module: str) -> None:
+    code = (
+        "import sys; sys.modules['torch'] = None; sys.modules['pandas'] = None\n"
+        f"import {module}\n"
+        "assert 'torch' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_analytic_commands_run_with_torch_blocked() -> None:
+    code = (
+        "import sys; sys.modules['torch'] = None; sys.modules['pandas'] = None\n"
+        "sys.argv = ['archprobe', 'compare', 'resnet50', 'resnext50']\n"
+        "from archprobe.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules imported at module level (not inside functions, which are lazy imports)."""
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_torch_and_pandas_only_where_allowed() -> None:
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).as_posix()
+        imports = _top_level_imports(path)
+        if rel not in TORCH_ALLOWED:
+            assert "torch" not in imports, rel
+        assert "pandas" not in imports, rel
