@@ -94,7 +94,7 @@ OP_MODULES: dict[type[ops.Op], Callable[[Any], nn.Module]] = {
     ops.Conv: _conv,
     ops.BatchNorm: lambda op: nn.BatchNorm2d(op.channels),
     ops.ReLU: lambda op: nn.ReLU(inplace=True),
-    ops.MaxPool: lambda op: nn.MaxPool2d(op.kernel, op.stride, op.padding),
+    ops.MaxPool: lambda op: nn.MaxPool2d(op.kernel, op.stride, op.padding, ceil_mode=op.ceil_mode),
     ops.AvgPool: lambda op: nn.AvgPool2d(
         op.kernel, op.stride, op.padding, op.ceil_mode, op.count_include_pad
     ),

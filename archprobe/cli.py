@@ -84,7 +84,9 @@ def show(
         else:
             text = path.read_text(encoding="utf-8")
         out.print(f"# {path}", style="dim")
-        out.print(Syntax(text, "yaml", theme="ansi_dark", background_color="default"))
+        out.print(
+            Syntax(text, "yaml", theme="ansi_dark", background_color="default", word_wrap=True)
+        )
 
 
 @app.command()

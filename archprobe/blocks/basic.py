@@ -4,39 +4,20 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from archprobe.blocks.base import BlockParams, register_block
-from archprobe.blocks.layers import (
-    SHORTCUT_FIELD,
-    ShortcutKind,
-    conv_bn,
-    group_width,
-    residual_block,
-)
+from archprobe.blocks.layers import GroupedWidthParams, conv_bn, group_width, residual_block
 from archprobe.graph.nodes import Node
 
 
-class BasicParams(BlockParams):
+class BasicParams(GroupedWidthParams):
+    """Basic block knobs. ``groups > 1`` here is NOT ResNeXt aggregation: with depth 2 an
+    aggregated block is trivially wide (ResNeXt §3.3, Fig. 4); use a bottleneck block."""
+
     type: Literal["basic"] = Field(
         description="ResNet basic block: [3x3, w; 3x3, w] (ResNet Fig. 5)."
     )
-    groups: StrictInt = Field(
-        1,
-        ge=1,
-        le=65536,
-        description=(
-            "Groups of both 3x3 convs. With depth 2 this is NOT ResNeXt aggregation: ResNeXt §3.3 "
-            "(Fig. 4) shows aggregated depth-2 blocks are trivially wide; use a bottleneck block."
-        ),
-    )
-    width_per_group: StrictInt = Field(
-        64,
-        ge=1,
-        le=65536,
-        description="Channels per group per 64 of output width (torchvision base_width).",
-    )
-    shortcut: ShortcutKind = SHORTCUT_FIELD
 
 
 @register_block("basic")

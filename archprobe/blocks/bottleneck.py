@@ -7,31 +7,13 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictInt
 
 from archprobe.blocks.base import BlockParams, register_block
-from archprobe.blocks.layers import (
-    SHORTCUT_FIELD,
-    ShortcutKind,
-    conv_bn,
-    group_width,
-    residual_block,
-)
+from archprobe.blocks.layers import GroupedWidthParams, conv_bn, group_width, residual_block
 from archprobe.graph.nodes import Node
 
 
-class BottleneckParams(BlockParams):
+class BottleneckParams(GroupedWidthParams):
     type: Literal["bottleneck"] = Field(
         description="Bottleneck [1x1, w; 3x3, w, C; 1x1, width] (ResNet Fig. 5; ResNeXt Fig. 3c)."
-    )
-    groups: StrictInt = Field(
-        1, ge=1, le=65536, description="Cardinality C of the 3x3 conv (ResNeXt §3.3)."
-    )
-    width_per_group: StrictInt = Field(
-        64,
-        ge=1,
-        le=65536,
-        description=(
-            "Bottleneck width d per group for the 64-wide template; inner width is "
-            "int(width/expansion * d/64) * C (ResNeXt Table 2: 64, 40, 24, 14, 4)."
-        ),
     )
     stride_on: Literal["1x1", "3x3"] = Field(
         "3x3",
@@ -43,7 +25,6 @@ class BottleneckParams(BlockParams):
     expansion: StrictInt = Field(
         4, ge=1, le=64, description="Output width / planes (4 in ResNet and ResNeXt)."
     )
-    shortcut: ShortcutKind = SHORTCUT_FIELD
 
 
 @register_block("bottleneck")

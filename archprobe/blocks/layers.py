@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
+from archprobe.blocks.base import BlockParams
 from archprobe.graph.nodes import Node, OpNode, Residual, Seq
 from archprobe.graph.ops import BatchNorm, Conv, GraphError, IdentityPad, ReLU
 
@@ -20,6 +21,25 @@ SHORTCUT_FIELD: Any = Field(
         "CIFAR ResNets); none: no shortcut at all (the plain nets of ResNet Fig. 3)."
     ),
 )
+
+
+class GroupedWidthParams(BlockParams):
+    """Knobs shared by residual blocks: grouping, width per group, shortcut kind."""
+
+    groups: StrictInt = Field(
+        1, ge=1, le=65536, description="Groups (cardinality C) of the 3x3 conv(s), ResNeXt §3.3."
+    )
+    width_per_group: StrictInt = Field(
+        64,
+        ge=1,
+        le=65536,
+        description=(
+            "Width d per group for the 64-wide template; inner width is "
+            "int(width/expansion * d/64) * C (torchvision base_width; ResNeXt Table 2: "
+            "64, 40, 24, 14, 4)."
+        ),
+    )
+    shortcut: ShortcutKind = SHORTCUT_FIELD
 
 
 def conv_bn(

@@ -155,31 +155,15 @@ class ReLU(Op):
 
 
 @dataclass(frozen=True)
-class MaxPool(Op):
-    kind: ClassVar[str] = "pool"
-    kernel: int
-    stride: int
-    padding: int = 0
-
-    def out_shape(self, x: Shape) -> Shape:
-        h = _conv_out(x[1], self.kernel, self.stride, self.padding)
-        w = _conv_out(x[2], self.kernel, self.stride, self.padding)
-        return (x[0], h, w)
-
-    def label(self) -> str:
-        return f"{self.kernel}×{self.kernel} max pool, stride {self.stride}"
-
-
-@dataclass(frozen=True)
-class AvgPool(Op):
-    """Average pool; ``ceil_mode``/``count_include_pad`` as in ``nn.AvgPool2d`` (ResNet-D)."""
+class Pool(Op):
+    """Shared shape rule of max and average pooling (``nn.MaxPool2d``/``nn.AvgPool2d``)."""
 
     kind: ClassVar[str] = "pool"
+    mode: ClassVar[str] = ""
     kernel: int
     stride: int
     padding: int = 0
     ceil_mode: bool = False
-    count_include_pad: bool = True
 
     def out_shape(self, x: Shape) -> Shape:
         h = _conv_out(x[1], self.kernel, self.stride, self.padding, self.ceil_mode)
@@ -187,7 +171,20 @@ class AvgPool(Op):
         return (x[0], h, w)
 
     def label(self) -> str:
-        return f"{self.kernel}×{self.kernel} avg pool, stride {self.stride}"
+        return f"{self.kernel}×{self.kernel} {self.mode} pool, stride {self.stride}"
+
+
+@dataclass(frozen=True)
+class MaxPool(Pool):
+    mode: ClassVar[str] = "max"
+
+
+@dataclass(frozen=True)
+class AvgPool(Pool):
+    """Average pool; ``count_include_pad`` as in ``nn.AvgPool2d`` (ResNet-D uses False)."""
+
+    mode: ClassVar[str] = "avg"
+    count_include_pad: bool = True
 
 
 @dataclass(frozen=True)
