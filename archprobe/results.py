@@ -37,6 +37,7 @@ class Entry(NamedTuple):
     op: str  # conv, norm, act, pool, linear, add, shortcut ("" when unknown)
     method: str  # analytic | traced | measured
     values: Mapping[str, float]
+    env: Mapping[str, Any] = {}  # device, dtype, batch, ... of measured rows; never mutated
 
 
 class Row(NamedTuple):
@@ -47,6 +48,7 @@ class Row(NamedTuple):
     value: float
     unit: str
     method: str
+    env: Mapping[str, Any] = {}  # device, dtype, batch, ... of measured rows; never mutated
 
 
 def in_scope(scope: str, prefix: str) -> bool:
@@ -70,7 +72,7 @@ class Results:
     def rows(self) -> tuple[Row, ...]:
         """The long view: one row per non-zero (entry, metric)."""
         return tuple(
-            Row(e.model, e.scope, e.op, metric, value, UNITS.get(metric, ""), e.method)
+            Row(e.model, e.scope, e.op, metric, value, UNITS.get(metric, ""), e.method, e.env)
             for e in self.entries
             for metric, value in e.values.items()
             if value
@@ -115,10 +117,19 @@ class Results:
         return dict(out)
 
     def to_records(self) -> list[dict[str, Any]]:
-        return [r._asdict() for r in self.rows]
+        """Long rows as flat dicts; each env key becomes a column of its own."""
+        records = []
+        for r in self.rows:
+            record = {c: getattr(r, c) for c in COLUMNS}
+            record.update(r.env)
+            records.append(record)
+        return records
 
     def to_frame(self) -> pd.DataFrame:
-        """The long rows as a pandas DataFrame (pandas imported here, lazily)."""
+        """The long rows as a pandas DataFrame (pandas imported here, lazily); env keys are
+        extra columns after the fixed ones."""
         import pandas as pd
 
-        return pd.DataFrame(self.to_records(), columns=COLUMNS)
+        records = self.to_records()
+        extra = list(dict.fromkeys(k for rec in records for k in rec if k not in COLUMNS))
+        return pd.DataFrame(records, columns=[*COLUMNS, *extra])
