@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archprobe.analytic import Analysis, analyze, analyze_spec, compare
+from archprobe.analytic import Analysis, analyze, analyze_spec
+from archprobe.compare import Comparison, compare
 from archprobe.errors import ArchprobeError, SpecError
 from archprobe.graph.expand import expand
 from archprobe.results import Results
@@ -28,6 +29,7 @@ __all__ = [
     "Analysis",
     "ArchSpec",
     "ArchprobeError",
+    "Comparison",
     "Results",
     "SpecError",
     "__version__",

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from archprobe.errors import ArchprobeError
 from archprobe.graph.expand import expand
 from archprobe.graph.nodes import Graph
 from archprobe.results import Entry, Results
@@ -81,10 +80,3 @@ def analyze_spec(ref: ArchSpec | str | Path, dtype_bytes: int = 4) -> Analysis:
     spec = ref if isinstance(ref, ArchSpec) else load_spec(ref)
     graph = expand(spec)
     return Analysis(spec, graph, Results(graph_entries(graph, dtype_bytes)))
-
-
-def compare(refs: list[ArchSpec | str | Path], dtype_bytes: int = 4) -> list[Analysis]:
-    """Analyze several specs for a side-by-side report (the first one is the baseline)."""
-    if len(refs) < 2:
-        raise ArchprobeError("compare needs at least two models, e.g. `compare resnet50 resnext50`")
-    return [analyze_spec(r, dtype_bytes) for r in refs]

@@ -10,13 +10,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.syntax import Syntax
 
 from archprobe.errors import ArchprobeError
+
+if TYPE_CHECKING:
+    from archprobe.compare import Comparison
 
 app = typer.Typer(
     help="Exact params, MACs, activations and memory traffic of ResNet/ResNeXt-style CNNs, "
@@ -102,24 +105,59 @@ def analyze(spec: SpecArg) -> None:
         out.print(stage_table(analyze_spec(spec)))
 
 
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the result rows as JSON.")]
+CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Write the result rows as CSV.")]
+MdOpt = Annotated[Path | None, typer.Option("--md", help="Write a Markdown report.")]
+SpecsArg = Annotated[
+    list[str],
+    typer.Argument(help="Two or more catalog names or YAML paths; the first is the baseline."),
+]
+
+
 @app.command()
 def compare(
-    specs: Annotated[
-        list[str],
-        typer.Argument(help="Two or more catalog names or YAML paths; the first is the baseline."),
-    ],
+    specs: SpecsArg, json_path: JsonOpt = None, csv_path: CsvOpt = None, md_path: MdOpt = None
 ) -> None:
-    """Stage-aligned comparison of two or more models, with totals and deltas.
+    """Stage-aligned comparison with totals, deltas and the papers' printed figures.
 
-    Example: archprobe compare resnet50 resnext50
+    Example: archprobe compare resnet50 resnext50 --md reports/resnet50_vs_resnext50.md
     """
-    from archprobe.analytic import compare as compare_models
-    from archprobe.report.table import compare_table, totals_table
+    from archprobe.compare import compare as compare_models
+    from archprobe.report.table import compare_table, paper_table, totals_table
 
     with user_errors():
-        models = compare_models(list(specs))
-        out.print(compare_table(models))
-        out.print(totals_table(models))
+        comparison = compare_models(list(specs))
+        out.print(compare_table(comparison.models))
+        out.print(totals_table(comparison.models))
+        paper = paper_table(comparison.models)
+        if paper is not None:
+            out.print(paper)
+        _export(comparison, json_path, csv_path, md_path)
+
+
+def _export(
+    comparison: Comparison,
+    json_path: Path | None,
+    csv_path: Path | None,
+    md_path: Path | None,
+    extra_md: list[str] | None = None,
+    device: str = "analytic (no device)",
+) -> None:
+    """Write the requested exports of the same rows; say where each went (on stderr)."""
+    from archprobe.report import export
+
+    if json_path is not None:
+        export.write_json(comparison, _ready(json_path), device)
+    if csv_path is not None:
+        export.write_csv(comparison, _ready(csv_path))
+    if md_path is not None:
+        export.write_markdown(comparison, _ready(md_path), extra_md, device)
+
+
+def _ready(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    err.print(f"writing {path}")
+    return path
 
 
 @app.command()

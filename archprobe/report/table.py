@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from archprobe.analytic import Analysis
+from archprobe.paper import PaperCheck, paper_checks
 from archprobe.spec.catalog import CatalogEntry
 from archprobe.stages import StageRow, stage_rows
 from archprobe.units import binary_bytes, si, signed_percent, signed_si
@@ -117,6 +118,36 @@ def totals_table(models: list[Analysis]) -> Table:
         ]
         t.add_row(label, *exact, *deltas)
     return t
+
+
+def _paper_cell(check: PaperCheck | None) -> str:
+    if check is None:
+        return "—"
+    exact = f"{check.exact:,.0f}" if check.metric == "params" else si(check.exact)
+    if check.convention == "without_bn":
+        exact += " w/o BN"
+    verdict = f"✓ {check.agreement}" if check.agreement else "[red]✗ differs[/red]"
+    return f"{check.printed}\n[dim]exact {exact}[/dim] {verdict}"
+
+
+def paper_table(models: list[Analysis]) -> Table | None:
+    """Published figures beside the exact counts in the same convention (None if none)."""
+    t = Table(title="paper vs exact (MACs = the papers' multiply-add 'FLOPs')", show_lines=True)
+    for col in ("model", "source", "params", "MACs"):
+        t.add_column(col, justify="left" if col in ("model", "source") else "right")
+    for m in models:
+        by_source: dict[str, dict[str, PaperCheck]] = {}
+        for c in paper_checks(m):
+            by_source.setdefault(c.source, {})[c.metric] = c
+        for source, checks in by_source.items():
+            t.add_row(
+                m.name, source, _paper_cell(checks.get("params")), _paper_cell(checks.get("macs"))
+            )
+    t.caption = (
+        "w/o BN = conv and fc weights only: the convention that reproduces the ResNeXt paper's "
+        "25.5M/25.0M; torchvision counts BN γ/β too."
+    )
+    return t if t.row_count else None
 
 
 def catalog_table(entries: list[tuple[CatalogEntry, Analysis]]) -> Table:

@@ -15,7 +15,7 @@ from typing import Any
 from archprobe.errors import SourceLoc, SpecError
 from archprobe.spec.strict_yaml import KeyPath, Located, SourceMap, load_yaml
 
-NOT_INHERITED = ("name", "aliases")
+NOT_INHERITED = ("name", "aliases", "published")
 
 
 def _subtree(smap: SourceMap, prefix: KeyPath) -> SourceMap:

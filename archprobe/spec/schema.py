@@ -12,6 +12,7 @@ from pydantic import Field, PrivateAttr, StrictInt
 
 from archprobe.blocks import BLOCKS, STEMS, BlockParams, StemParams
 from archprobe.blocks.base import KnobModel
+from archprobe.spec.published import Published
 
 
 def _union(classes: list[type[Any]]) -> Any:
@@ -64,6 +65,9 @@ class ArchSpec(KnobModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", description="Catalog name.")
     aliases: tuple[str, ...] = Field((), description="Other catalog names (not inherited).")
     paper: str | None = Field(None, description="Where the architecture is defined.")
+    published: tuple[Published, ...] = Field(
+        (), description="Complexity figures as printed in papers or model zoos (not inherited)."
+    )
     input: InputSpec = Field(default_factory=InputSpec, description="Input tensor per sample.")
     stem: AnyStem = Field(description="Layers before the first stage (ResNet Table 1 conv1).")
     block: AnyBlock = Field(
