@@ -180,6 +180,16 @@ def schema(
         err.print(f"wrote {output}")
 
 
+def _register_subcommands() -> None:
+    # Commands whose code lives in their own modules (kept small; imports stay lazy inside).
+    from archprobe.cli_check import check
+
+    app.command("check")(check)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,65 @@
+"""Where a per-stage finding points, and how it names the stage (torch-free helpers).
+
+A per-stage finding points at the stage line (DESIGN §7.7), or, when the stage is inherited from
+a base file, at the key of the user's own file that makes the stage trigger (``block: {groups:
+2}`` over ``extends: resnet18``): the user should land on a line they wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from archprobe.errors import SourceLoc
+from archprobe.graph.cost import Shape
+from archprobe.graph.nodes import Graph
+from archprobe.results import in_scope
+from archprobe.spec.errors_map import locate
+from archprobe.spec.schema import ArchSpec
+from archprobe.spec.strict_yaml import KeyPath, SourceMap
+
+
+def own_first(
+    spec: ArchSpec, paths: Sequence[KeyPath], fallback: KeyPath | None = None
+) -> SourceLoc | None:
+    """The first of ``paths`` set in the spec's own file; else where ``fallback`` (default
+    ``paths[0]``) or its nearest ancestor was set."""
+    smap: SourceMap | None = spec.source
+    if not smap:
+        return None
+    own = smap[()].value.file
+    for path in paths:
+        found = smap.get(path)
+        if found is not None and found.value.file == own:
+            return found.value
+    return locate(smap, paths[0] if fallback is None else fallback)
+
+
+def stage_where(
+    spec: ArchSpec, i: int, keys: Sequence[str] = (), extra: Sequence[KeyPath] = ()
+) -> SourceLoc | None:
+    """Location of a finding about stage ``i`` triggered by block or stage ``keys``.
+
+    Preference: a stage-level key (``- {..., groups: 2}``), the stage line, the model-level
+    ``block:`` key, then ``extra`` paths; the first one written in the spec's own file wins.
+    """
+    paths: list[KeyPath] = [("stages", i, k) for k in keys]
+    paths.append(("stages", i))
+    paths += [("block", k) for k in keys]
+    paths += list(extra)
+    return own_first(spec, paths, fallback=("stages", i))
+
+
+def stage_scope(i: int) -> str:
+    """The module scope of stage ``i`` (torchvision ``layer1`` for the first)."""
+    return f"layer{i + 1}"
+
+
+def stage_name(graph: Graph, i: int) -> str:
+    """``conv3 (layer2)``: the paper's stage label and the module scope."""
+    return f"{graph.section_of(stage_scope(i))} ({stage_scope(i)})"
+
+
+def stage_output(graph: Graph, i: int) -> Shape:
+    """Output shape (C, H, W) of stage ``i``."""
+    scope = stage_scope(i)
+    return [leaf for leaf in graph.leaves if in_scope(leaf.scope, scope)][-1].out_shape
