@@ -6,20 +6,13 @@ Start-up matters: nothing here imports torch or pandas; commands that need them 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.syntax import Syntax
 
-from archprobe.errors import ArchprobeError
-
-if TYPE_CHECKING:
-    from archprobe.compare import Comparison
+from archprobe.cli_common import err, out, user_errors
 
 app = typer.Typer(
     help="Exact params, MACs, activations and memory traffic of ResNet/ResNeXt-style CNNs, "
@@ -28,24 +21,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
-
 SpecArg = Annotated[
     str, typer.Argument(help="Catalog name or alias (see `archprobe list`), or a YAML path.")
 ]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Print user errors once, compiler-style, and exit 1 (traceback if ARCHPROBE_DEBUG=1)."""
-    try:
-        yield
-    except ArchprobeError as exc:
-        if os.environ.get("ARCHPROBE_DEBUG") == "1":
-            raise
-        err.print(exc.format() if hasattr(exc, "format") else str(exc))
-        raise typer.Exit(1) from None
 
 
 @app.command("list")
@@ -105,61 +83,6 @@ def analyze(spec: SpecArg) -> None:
         out.print(stage_table(analyze_spec(spec)))
 
 
-JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the result rows as JSON.")]
-CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Write the result rows as CSV.")]
-MdOpt = Annotated[Path | None, typer.Option("--md", help="Write a Markdown report.")]
-SpecsArg = Annotated[
-    list[str],
-    typer.Argument(help="Two or more catalog names or YAML paths; the first is the baseline."),
-]
-
-
-@app.command()
-def compare(
-    specs: SpecsArg, json_path: JsonOpt = None, csv_path: CsvOpt = None, md_path: MdOpt = None
-) -> None:
-    """Stage-aligned comparison with totals, deltas and the papers' printed figures.
-
-    Example: archprobe compare resnet50 resnext50 --md reports/resnet50_vs_resnext50.md
-    """
-    from archprobe.compare import compare as compare_models
-    from archprobe.report.table import compare_table, paper_table, totals_table
-
-    with user_errors():
-        comparison = compare_models(list(specs))
-        out.print(compare_table(comparison.models))
-        out.print(totals_table(comparison.models))
-        paper = paper_table(comparison.models)
-        if paper is not None:
-            out.print(paper)
-        _export(comparison, json_path, csv_path, md_path)
-
-
-def _export(
-    comparison: Comparison,
-    json_path: Path | None,
-    csv_path: Path | None,
-    md_path: Path | None,
-    extra_md: list[str] | None = None,
-    device: str = "analytic (no device)",
-) -> None:
-    """Write the requested exports of the same rows; say where each went (on stderr)."""
-    from archprobe.report import export
-
-    if json_path is not None:
-        export.write_json(comparison, _ready(json_path), device)
-    if csv_path is not None:
-        export.write_csv(comparison, _ready(csv_path))
-    if md_path is not None:
-        export.write_markdown(comparison, _ready(md_path), extra_md, device)
-
-
-def _ready(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    err.print(f"writing {path}")
-    return path
-
-
 @app.command()
 def schema(
     output: Annotated[
@@ -183,7 +106,9 @@ def schema(
 def _register_subcommands() -> None:
     # Commands whose code lives in their own modules (kept small; imports stay lazy inside).
     from archprobe.cli_check import check
+    from archprobe.cli_compare import compare
 
+    app.command("compare")(compare)
     app.command("check")(check)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from archprobe.analytic import Analysis, analyze_spec
 from archprobe.errors import ArchprobeError
-from archprobe.results import Results
+from archprobe.results import Entry, Results
 from archprobe.spec.schema import ArchSpec
 
 if TYPE_CHECKING:
@@ -44,16 +44,102 @@ def _unique_names(models: list[Analysis]) -> None:
         )
 
 
-def compare(refs: list[ArchSpec | str | Path], dtype_bytes: int = 4) -> Comparison:
+@dataclass(frozen=True)
+class Measure:
+    """What to run beyond the analytic counts (each needs torch; all off by default)."""
+
+    counters: bool = False  # analytic vs FlopCounterMode vs fvcore vs thop, by op category
+    memory: bool = False  # predicted inference and training memory (torch-free)
+    measure_memory: bool = False  # ... and measured (CUDA max_memory_allocated / CPU profiler)
+    batches: tuple[int, ...] = (1,)
+    device: str = "auto"  # auto = cuda when available, else cpu
+    optimizer: str = "sgd_momentum"  # sgd | sgd_momentum | adam (training memory)
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> cuda when torch sees a GPU, else cpu (imports torch only for ``auto``)."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _memory_entry(model: str, pred: Any, meas: Any) -> list[Entry]:
+    env = {"batch": pred.batch, "mode": pred.mode, "optimizer": pred.optimizer or ""}
+    rows = [Entry(model, "", "memory", "analytic", {"peak_bytes": pred.peak_bytes}, env)]
+    if meas is not None:
+        rows.append(
+            Entry(
+                model,
+                "",
+                "memory",
+                "measured",
+                {"peak_bytes": meas.peak_bytes},
+                {**env, "device": meas.device, "method": meas.method},
+            )
+        )
+    return rows
+
+
+def _add_memory(c: Comparison, m: Measure) -> None:
+    from archprobe.memory_model import predict_inference, predict_training
+
+    device = resolve_device(m.device) if m.measure_memory else "cuda"
+    backend = "cuda" if device.startswith("cuda") else "cpu"
+    pairs = []
+    for a in c.models:
+        for batch in m.batches:
+            preds = [
+                predict_inference(a.graph, batch, backend=backend),
+                predict_training(a.graph, batch, m.optimizer, backend=backend),
+            ]  # type: ignore[arg-type]
+            for pred in preds:
+                meas = _measure_memory(a, pred, device) if m.measure_memory else None
+                pairs.append((pred, meas))
+                c.results = c.results + Results(_memory_entry(a.name, pred, meas))
+    c.sections["memory"] = pairs
+
+
+def _measure_memory(a: Analysis, pred: Any, device: str) -> Any:
+    from archprobe.build import build
+    from archprobe.memory_measure import measure_inference, measure_training
+
+    model = build(a.spec, device="cpu")
+    shape = (pred.batch, *a.graph.input_shape)
+    if pred.mode == "inference":
+        return measure_inference(model, shape, device)
+    return measure_training(model, shape, device, pred.optimizer)
+
+
+def _add_counters(c: Comparison) -> None:
+    from archprobe.counters import reconcile
+
+    recs = [reconcile(m.spec) for m in c.models]
+    c.sections["counters"] = recs
+    for rec in recs:
+        c.results = c.results + rec.to_results()
+
+
+def compare(
+    refs: list[ArchSpec | str | Path], dtype_bytes: int = 4, measure: Measure | None = None
+) -> Comparison:
     """Analyze two or more specs for a side-by-side report (the first one is the baseline).
 
     Args:
         refs: specs, catalog names/aliases or YAML paths.
         dtype_bytes: bytes per element for the byte metrics (4 = fp32).
+        measure: optional counters and measurements; their rows join ``results`` and their
+            report objects land in ``sections`` under the option's name.
     """
     if len(refs) < 2:
         raise ArchprobeError("compare needs at least two models, e.g. `compare resnet50 resnext50`")
     models = [analyze_spec(r, dtype_bytes) for r in refs]
     _unique_names(models)
-    results = Results(e for m in models for e in m.results.entries)
-    return Comparison(models, results)
+    comparison = Comparison(models, Results(e for m in models for e in m.results.entries))
+    measure = measure or Measure()
+    if measure.counters:
+        _add_counters(comparison)
+    if measure.memory or measure.measure_memory:
+        _add_memory(comparison, measure)
+    return comparison

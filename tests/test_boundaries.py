@@ -25,6 +25,10 @@ CORE = [
     "archprobe.proofs.results",
     "archprobe.proofs.graphs",
     "archprobe.proofs.twins",
+    "archprobe.memory_model",
+    "archprobe.memory_replay",
+    "archprobe.compare",
+    "archprobe.cli_compare",
     "archprobe.cli",
 ]
 TORCH_ALLOWED = {
