@@ -6,14 +6,14 @@ torch is imported only when an option needs it (counters, measurements).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from archprobe.cli_common import err, out, ready, user_errors
 
 if TYPE_CHECKING:
-    from archprobe.compare import Comparison
+    from archprobe.compare import Comparison, Measure
 
 SpecsArg = Annotated[
     list[str],
@@ -26,45 +26,178 @@ CountersOpt = Annotated[
         help="Reconcile analytic MACs with FlopCounterMode, fvcore and thop, by op category.",
     ),
 ]
+MemoryOpt = Annotated[
+    bool,
+    typer.Option("--memory", help="Predict inference and training memory at each --batch."),
+]
+MeasureOpt = Annotated[
+    str,
+    typer.Option(
+        "--measure",
+        help="Comma list of measurements: latency (median ± IQR), memory (predicted vs measured).",
+    ),
+]
+RooflineOpt = Annotated[
+    bool, typer.Option("--roofline", help="Per-layer roofline at the largest --batch.")
+]
+BatchOpt = Annotated[str, typer.Option("--batch", help="Batch sizes, comma-separated: 1,32,256.")]
+DeviceOpt = Annotated[
+    str, typer.Option("--device", help="auto (CUDA if present), cpu, cuda or cuda:N.")
+]
+DtypeOpt = Annotated[
+    str, typer.Option("--dtype", help="fp32, or fp16/bf16 under autocast (latency, roofline).")
+]
+ChannelsLastOpt = Annotated[
+    bool, typer.Option("--channels-last", help="Measure in NHWC (channels_last) memory format.")
+]
+CompileOpt = Annotated[bool, typer.Option("--compile", help="torch.compile before timing.")]
+OptimizerOpt = Annotated[
+    str, typer.Option("--optimizer", help="Training memory: sgd, sgd_momentum or adam.")
+]
+MinTimeOpt = Annotated[
+    float, typer.Option("--min-time", min=0.01, help="Seconds of timing per model and batch.")
+]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the result rows as JSON.")]
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Write the result rows as CSV.")]
 MdOpt = Annotated[Path | None, typer.Option("--md", help="Write a Markdown report.")]
+
+_MEASUREMENTS = ("latency", "memory")
+_CHOICES = {"dtype": ("fp32", "fp16", "bf16"), "optimizer": ("sgd", "sgd_momentum", "adam")}
+
+
+def _choice(name: str, value: str) -> str:
+    if value not in _CHOICES[name]:
+        raise typer.BadParameter(
+            f"{value!r}; allowed: {', '.join(_CHOICES[name])}", param_hint=f"--{name}"
+        )
+    return value
+
+
+def _batches(text: str) -> tuple[int, ...]:
+    try:
+        batches = tuple(int(b) for b in text.split(",") if b.strip())
+    except ValueError:
+        batches = ()
+    if not batches or min(batches) < 1:
+        raise typer.BadParameter(
+            f"{text!r}; expected positive integers like 1,32,256", param_hint="--batch"
+        )
+    return batches
+
+
+def _measurements(text: str) -> set[str]:
+    asked = {m.strip() for m in text.split(",") if m.strip()}
+    unknown = asked - set(_MEASUREMENTS)
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(sorted(unknown))}; allowed: {', '.join(_MEASUREMENTS)}",
+            param_hint="--measure",
+        )
+    return asked
 
 
 def compare(
     specs: SpecsArg,
     counters: CountersOpt = False,
+    memory: MemoryOpt = False,
+    measure: MeasureOpt = "",
+    roofline: RooflineOpt = False,
+    batch: BatchOpt = "1",
+    device: DeviceOpt = "auto",
+    dtype: DtypeOpt = "fp32",
+    channels_last: ChannelsLastOpt = False,
+    compile: CompileOpt = False,
+    optimizer: OptimizerOpt = "sgd_momentum",
+    min_time: MinTimeOpt = 0.5,
     json_path: JsonOpt = None,
     csv_path: CsvOpt = None,
     md_path: MdOpt = None,
 ) -> None:
-    """Stage-aligned comparison with totals, deltas and the papers' printed figures.
+    """Stage-aligned comparison with totals, deltas and the papers' printed figures; optionally
+    counters reconciled, memory, measured latency and a per-layer roofline.
 
-    Example: archprobe compare resnet50 resnext50 --counters --md reports/r50_vs_x50.md
+    Example: archprobe compare resnet50 resnext50 --measure latency,memory --batch 1,32 --roofline
     """
     from archprobe.compare import Measure
+
+    asked = _measurements(measure)
+    options = Measure(
+        counters=counters, memory=memory, measure_memory="memory" in asked,
+        latency="latency" in asked, roofline=roofline, batches=_batches(batch), device=device,
+        dtype=_choice("dtype", dtype), channels_last=channels_last, compile=compile,
+        optimizer=_choice("optimizer", optimizer), min_run_time=min_time,
+    )  # fmt: skip
+    with user_errors():
+        comparison = _run(list(specs), options)
+        render(comparison)
+        export(comparison, json_path, csv_path, md_path, _device_stamp(comparison))
+
+
+def _run(specs: list[str], options: Measure) -> Comparison:
+    """The library call, with a progress bar while latency is measured."""
     from archprobe.compare import compare as compare_models
 
-    with user_errors():
-        comparison = compare_models(list(specs), measure=Measure(counters=counters))
-        render(comparison)
-        export(comparison, json_path, csv_path, md_path)
+    if not options.latency:
+        return compare_models(specs, measure=options)
+    from archprobe.report.latency import progress_bar
+
+    total = len(specs) * len(options.batches)
+    with progress_bar(total, out) as progress:
+        return compare_models(specs, measure=options, progress=progress)
+
+
+def _device_stamp(comparison: Comparison) -> str:
+    rows = comparison.sections.get("latency") or []
+    envs = {str(r.env.get("device_name", "")) for r in rows}
+    return ", ".join(sorted(e for e in envs if e)) or "analytic (no device)"
+
+
+def section_renderables(comparison: Comparison) -> list[Any]:
+    """Every section of a comparison as rich renderables, analytic first."""
+    from archprobe.report.table import compare_table, paper_table, totals_table
+
+    c = comparison
+    parts: list[Any] = [compare_table(c.models), totals_table(c.models), paper_table(c.models)]
+    if "counters" in c.sections:
+        from archprobe.report.counters import reconciliation_table
+
+        parts += [reconciliation_table(rec) for rec in c.sections["counters"]]
+    if "memory" in c.sections:
+        from archprobe.report.memory import memory_table
+
+        parts.append(memory_table(c.sections["memory"]))
+    if "latency" in c.sections:
+        from archprobe.report.latency import latency_table
+
+        parts.append(latency_table(c.sections["latency"], c.sections["ratios"]))
+    if "roofline" in c.sections:
+        parts += _roofline_parts(c.sections["roofline"])
+    return [p for p in parts if p is not None]
+
+
+def _roofline_parts(reports: list[Any]) -> list[Any]:
+    from archprobe.report.latency import grouped_conv_summary, roofline_stage_table
+
+    parts: list[Any] = [roofline_stage_table(reports)]
+    for other in reports[1:]:
+        parts += grouped_conv_summary(reports[0], other)
+    return parts
 
 
 def render(comparison: Comparison) -> None:
-    """Print every section of a comparison, analytic first."""
-    from archprobe.report.table import compare_table, paper_table, totals_table
+    for part in section_renderables(comparison):
+        out.print(part)
 
-    out.print(compare_table(comparison.models))
-    out.print(totals_table(comparison.models))
-    paper = paper_table(comparison.models)
-    if paper is not None:
-        out.print(paper)
-    if "counters" in comparison.sections:
-        from archprobe.report.counters import reconciliation_table
 
-        for rec in comparison.sections["counters"]:
-            out.print(reconciliation_table(rec))
+def _measured_markdown(comparison: Comparison) -> list[str]:
+    """Counters and measurements, as the terminal shows them, in fenced blocks."""
+    from archprobe.report.latency import to_text
+
+    parts = section_renderables(comparison)[3:]  # the analytic tables have Markdown of their own
+    if not parts:
+        return []
+    blocks = [to_text(p) if not isinstance(p, str) else p for p in parts]
+    return ["## Counters and measurements", "", "```text", *blocks, "```", ""]
 
 
 def export(
@@ -82,6 +215,6 @@ def export(
     if csv_path is not None:
         exports.write_csv(comparison, ready(csv_path))
     if md_path is not None:
-        exports.write_markdown(comparison, ready(md_path), None, device)
+        exports.write_markdown(comparison, ready(md_path), _measured_markdown(comparison), device)
     if not (json_path or csv_path or md_path):
         err.print("(add --md/--csv/--json PATH to save this report)")

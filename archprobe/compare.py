@@ -6,9 +6,10 @@ imported lazily when asked for, and their rows join the same Results.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from archprobe.analytic import Analysis, analyze_spec
 from archprobe.errors import ArchprobeError
@@ -17,6 +18,8 @@ from archprobe.spec.schema import ArchSpec
 
 if TYPE_CHECKING:
     import pandas as pd
+
+Progress = Callable[[str, int], None]
 
 
 @dataclass
@@ -46,58 +49,66 @@ def _unique_names(models: list[Analysis]) -> None:
 
 @dataclass(frozen=True)
 class Measure:
-    """What to run beyond the analytic counts (each needs torch; all off by default)."""
+    """What to run beyond the analytic counts (all off by default; all but ``memory`` need torch).
+
+    Measured rows record device, torch version, dtype, layout, batch, threads and cudnn.benchmark.
+    """
 
     counters: bool = False  # analytic vs FlopCounterMode vs fvcore vs thop, by op category
     memory: bool = False  # predicted inference and training memory (torch-free)
     measure_memory: bool = False  # ... and measured (CUDA max_memory_allocated / CPU profiler)
+    latency: bool = False  # median and IQR per batch (torch.utils.benchmark)
+    roofline: bool = False  # per-layer intensity, bound and profiled time, at the largest batch
     batches: tuple[int, ...] = (1,)
-    device: str = "auto"  # auto = cuda when available, else cpu
+    device: str = "auto"  # auto = cuda when available, else cpu; cuda without CUDA: cpu + note
+    dtype: str = "fp32"  # fp32 | fp16 | bf16 (autocast)
+    channels_last: bool = False
+    compile: bool = False  # torch.compile before timing
     optimizer: str = "sgd_momentum"  # sgd | sgd_momentum | adam (training memory)
+    min_run_time: float = 0.5  # seconds of timing per (model, batch)
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` -> cuda when torch sees a GPU, else cpu (imports torch only for ``auto``)."""
-    if device != "auto":
-        return device
-    import torch
+def _add_counters(c: Comparison) -> None:
+    from archprobe.counters import reconcile
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    recs = [reconcile(m.spec) for m in c.models]
+    c.sections["counters"] = recs
+    for rec in recs:
+        c.results = c.results + rec.to_results()
 
 
-def _memory_entry(model: str, pred: Any, meas: Any) -> list[Entry]:
+def _memory_entries(model: str, pred: Any, meas: Any) -> list[Entry]:
     env = {"batch": pred.batch, "mode": pred.mode, "optimizer": pred.optimizer or ""}
     rows = [Entry(model, "", "memory", "analytic", {"peak_bytes": pred.peak_bytes}, env)]
     if meas is not None:
-        rows.append(
-            Entry(
-                model,
-                "",
-                "memory",
-                "measured",
-                {"peak_bytes": meas.peak_bytes},
-                {**env, "device": meas.device, "method": meas.method},
-            )
-        )
+        measured_env = {**env, "device": meas.device, "method": meas.method}
+        rows.append(Entry(model, "", "memory", "measured", {"peak_bytes": meas.peak_bytes},
+                          measured_env))  # fmt: skip
     return rows
+
+
+def _memory_device(m: Measure) -> str:
+    if not m.measure_memory:
+        return "cuda"  # predictions alone: model what CUDA allocates (the 5% target's device)
+    from archprobe.latency import resolve_device
+
+    return str(resolve_device(m.device).device)
 
 
 def _add_memory(c: Comparison, m: Measure) -> None:
     from archprobe.memory_model import predict_inference, predict_training
 
-    device = resolve_device(m.device) if m.measure_memory else "cuda"
-    backend = "cuda" if device.startswith("cuda") else "cpu"
+    device = _memory_device(m)
+    backend: Literal["cuda", "cpu"] = "cuda" if device.startswith("cuda") else "cpu"
+    optimizer: Any = m.optimizer
     pairs = []
     for a in c.models:
         for batch in m.batches:
-            preds = [
-                predict_inference(a.graph, batch, backend=backend),
-                predict_training(a.graph, batch, m.optimizer, backend=backend),
-            ]  # type: ignore[arg-type]
-            for pred in preds:
+            for pred in (predict_inference(a.graph, batch, backend=backend),
+                         predict_training(a.graph, batch, optimizer, backend=backend)):  # fmt: skip
                 meas = _measure_memory(a, pred, device) if m.measure_memory else None
                 pairs.append((pred, meas))
-                c.results = c.results + Results(_memory_entry(a.name, pred, meas))
+                c.results = c.results + Results(_memory_entries(a.name, pred, meas))
     c.sections["memory"] = pairs
 
 
@@ -112,17 +123,46 @@ def _measure_memory(a: Analysis, pred: Any, device: str) -> Any:
     return measure_training(model, shape, device, pred.optimizer)
 
 
-def _add_counters(c: Comparison) -> None:
-    from archprobe.counters import reconcile
+def _add_latency(c: Comparison, m: Measure, progress: Progress | None) -> None:
+    from archprobe.latency import measure_latency, throughput_ratios, to_entries
 
-    recs = [reconcile(m.spec) for m in c.models]
-    c.sections["counters"] = recs
-    for rec in recs:
-        c.results = c.results + rec.to_results()
+    rows = []
+    for a in c.models:
+        rows += measure_latency(
+            a.spec,
+            m.batches,
+            m.device,
+            m.dtype,
+            m.channels_last,
+            m.compile,
+            m.min_run_time,
+            progress,
+        )
+    c.sections["latency"] = rows
+    c.sections["ratios"] = throughput_ratios(rows, c.baseline.name)
+    c.results = c.results + Results(to_entries(rows))
+
+
+def _add_roofline(c: Comparison, m: Measure) -> None:
+    from archprobe.devices import math_mode
+    from archprobe.latency import check_dtype, resolve_device, tf32_enabled
+    from archprobe.roofline import device_ceilings, roofline
+
+    device = resolve_device(m.device).device
+    ceilings = device_ceilings(device, m.dtype, math_mode(check_dtype(m.dtype), device.type,
+                                                          tf32_enabled()))  # fmt: skip
+    batch = max(m.batches)
+    c.sections["roofline"] = [
+        roofline(a.spec, batch, m.device, m.dtype, m.channels_last, ceilings=ceilings)
+        for a in c.models
+    ]
 
 
 def compare(
-    refs: list[ArchSpec | str | Path], dtype_bytes: int = 4, measure: Measure | None = None
+    refs: Sequence[ArchSpec | str | Path],
+    dtype_bytes: int = 4,
+    measure: Measure | None = None,
+    progress: Progress | None = None,
 ) -> Comparison:
     """Analyze two or more specs for a side-by-side report (the first one is the baseline).
 
@@ -131,6 +171,7 @@ def compare(
         dtype_bytes: bytes per element for the byte metrics (4 = fp32).
         measure: optional counters and measurements; their rows join ``results`` and their
             report objects land in ``sections`` under the option's name.
+        progress: called as ``progress(description, advance)`` while latency is measured.
     """
     if len(refs) < 2:
         raise ArchprobeError("compare needs at least two models, e.g. `compare resnet50 resnext50`")
@@ -142,4 +183,8 @@ def compare(
         _add_counters(comparison)
     if measure.memory or measure.measure_memory:
         _add_memory(comparison, measure)
+    if measure.latency:
+        _add_latency(comparison, measure, progress)
+    if measure.roofline:
+        _add_roofline(comparison, measure)
     return comparison

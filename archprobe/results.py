@@ -25,6 +25,10 @@ UNITS = {
     "weight_bytes": "B",
     "bytes_read": "B",
     "bytes_written": "B",
+    "peak_bytes": "B",
+    "latency_s": "s",
+    "latency_iqr_s": "s",
+    "throughput": "images/s",
 }
 COLUMNS = ["model", "scope", "op", "metric", "value", "unit", "method"]
 
