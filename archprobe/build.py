@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from archprobe.graph import ops
+from archprobe.graph import composite, ops
 from archprobe.graph.nodes import Graph, Node, OpNode, Parallel, Residual, Seq
 
 if TYPE_CHECKING:
@@ -86,6 +86,77 @@ class ParallelBranches(nn.Module):
         return total
 
 
+class SqueezeExcite(nn.Module):
+    """SE (Hu et al. §3): ``x * sigmoid(fc2(relu(fc1(mean(x)))))``; timm ``SEModule`` names."""
+
+    def __init__(self, channels: int, reduced: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, reduced, 1)
+        self.act = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(reduced, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.fc2(self.act(self.fc1(x.mean((2, 3), keepdim=True))))
+        out: torch.Tensor = x * s.sigmoid()
+        return out
+
+
+class SplitAttention(nn.Module):
+    """ResNeSt ``SplAtConv2d`` / timm ``SplitAttn`` (facts §5.1), with their module names."""
+
+    def __init__(self, op: composite.SplitAttention) -> None:
+        super().__init__()
+        r, k, w = op.radix, op.groups, op.cout
+        self.radix, self.groups = r, k
+        self.conv = nn.Conv2d(op.cin, w * r, 3, op.stride, 1, groups=k * r, bias=False)
+        self.bn0 = nn.BatchNorm2d(w * r)
+        self.act0 = nn.ReLU(inplace=True)
+        self.fc1 = nn.Conv2d(w, op.inter, 1, groups=k)
+        self.bn1 = nn.BatchNorm2d(op.inter)
+        self.act1 = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(op.inter, w * r, 1, groups=k)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act0(self.bn0(self.conv(x)))
+        n, rc = x.shape[:2]
+        splits = x.view(n, self.radix, rc // self.radix, *x.shape[2:])
+        gap = splits.sum(1).mean((2, 3), keepdim=True)
+        attn = self.fc2(self.act1(self.bn1(self.fc1(gap))))
+        # rSoftMax: softmax across the radix splits of each cardinal group, sigmoid when R = 1.
+        if self.radix > 1:
+            attn = attn.view(n, self.groups, self.radix, -1).transpose(1, 2).softmax(dim=1)
+        else:
+            attn = attn.sigmoid()
+        attn = attn.reshape(n, self.radix, rc // self.radix, 1, 1)
+        out: torch.Tensor = (splits * attn).sum(1)
+        return out
+
+
+class Res2NetSplits(nn.Module):
+    """Res2Net ``Bottle2neck``'s hierarchical 3×3s (facts §4.1): ``convs``, ``bns``, ``pool``."""
+
+    def __init__(self, op: composite.Res2NetSplits) -> None:
+        super().__init__()
+        w, n = op.width, op.scale - 1
+        self.width, self.stage = w, op.stage
+        self.convs = nn.ModuleList(
+            nn.Conv2d(w, w, 3, op.stride, 1, groups=op.groups, bias=False) for _ in range(n)
+        )
+        self.bns = nn.ModuleList(nn.BatchNorm2d(w) for _ in range(n))
+        self.relu = nn.ReLU(inplace=True)
+        if op.stage:
+            self.pool = nn.AvgPool2d(3, op.stride, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spx = torch.split(x, self.width, 1)
+        outs: list[torch.Tensor] = []
+        for i, (conv, bn) in enumerate(zip(self.convs, self.bns, strict=True)):
+            sp = spx[i] if i == 0 or self.stage else outs[-1] + spx[i]
+            outs.append(self.relu(bn(conv(sp))))
+        outs.append(self.pool(spx[-1]) if self.stage else spx[-1])
+        return torch.cat(outs, 1)
+
+
 def _conv(op: Any) -> nn.Module:
     return nn.Conv2d(op.cin, op.cout, op.kernel, op.stride, op.pad, groups=op.groups, bias=op.bias)
 
@@ -101,6 +172,9 @@ OP_MODULES: dict[type[ops.Op], Callable[[Any], nn.Module]] = {
     ops.GlobalAvgPool: lambda op: nn.AdaptiveAvgPool2d(1),
     ops.Linear: lambda op: FlattenLinear(op.cin, op.cout, bias=op.bias),
     ops.IdentityPad: lambda op: IdentityPad(op.cin, op.cout, op.stride),
+    composite.SqueezeExcite: lambda op: SqueezeExcite(op.channels, op.reduced),
+    composite.SplitAttention: SplitAttention,
+    composite.Res2NetSplits: Res2NetSplits,
 }
 """Every Op subclass that can appear as a graph leaf has an entry (a test enforces it).
 ``Add`` has none: it is the ``+`` inside ResidualBlock/ParallelBranches."""

@@ -24,13 +24,13 @@ Counters run their model in eval mode: fvcore's batch-norm handle counts 5 per e
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from archprobe.graph import ops
+from archprobe.graph import composite, ops
 from archprobe.graph.cost import numel
-from archprobe.graph.nodes import Graph, Leaf
+from archprobe.graph.nodes import Graph, Leaf, OpNode, Section
 
 CATEGORIES = ("conv", "linear", "norm", "pool", "add", "act", "bias", "other")
 """Rows of the reconciliation; the first six are graph op kinds (``Op.kind``)."""
@@ -118,6 +118,8 @@ class Convention:
         per_mac: native units per multiply-accumulate (1 or 2).
         summary: one line on the convention, with its source.
         rules: per op type, the count and why.
+        hidden: op types inside composites that the counter never sees (their global pool is
+            a functional ``x.mean``: no fvcore handle, no thop module).
     """
 
     counter: str
@@ -126,12 +128,13 @@ class Convention:
     per_mac: int
     summary: str
     rules: Mapping[type[ops.Op], Rule]
+    hidden: tuple[type[ops.Op], ...] = ()
 
     def predict(self, graph: Graph, batch: int = 1) -> Prediction:
         """Predicted native count per category of every category in :data:`CATEGORIES`."""
         native = dict.fromkeys(CATEGORIES, 0)
         unmodelled: Counter[str] = Counter()
-        for leaf in graph.leaves:
+        for leaf in _flat(graph, self.hidden):
             rule = self.rules.get(type(leaf.op))
             if rule is None:
                 unmodelled[type(leaf.op).__name__] += 1
@@ -143,7 +146,7 @@ class Convention:
         """Per category, why the counter counts what it does: the notes of the rules that give a
         non-zero count for some op of ``graph`` ("; "-joined)."""
         seen: dict[str, dict[str, None]] = {}
-        for leaf in graph.leaves:
+        for leaf in _flat(graph, self.hidden):
             rule = self.rules.get(type(leaf.op))
             if rule is not None and rule.count(leaf):
                 seen.setdefault(category(leaf.op), {})[rule.note] = None
@@ -153,7 +156,7 @@ class Convention:
         """Per op type of ``graph`` that this counter counts as 0, why (some are never listed
         by the counter itself, such as ReLU in fvcore's ignore list)."""
         out: dict[str, str] = {}
-        for leaf in graph.leaves:
+        for leaf in _flat(graph, self.hidden):
             rule = self.rules.get(type(leaf.op))
             if rule is not None and not rule.count(leaf):
                 out.setdefault(type(leaf.op).__name__, rule.note)
@@ -200,10 +203,36 @@ def _thop_avg_pool(leaf: Leaf) -> int:
     return c * _window_sum(h, ho, op) * _window_sum(w, wo, op) + numel(leaf.out_shape)
 
 
+_COMPOSITES = (composite.SqueezeExcite, composite.SplitAttention, composite.Res2NetSplits)
+
+
 def _table(
     conv: Rule, linear: Rule, norm: Rule, rest: Mapping[type[ops.Op], Rule]
 ) -> dict[type[ops.Op], Rule]:
-    return {ops.Conv: conv, ops.Linear: linear, ops.BatchNorm: norm, **rest}
+    table = {ops.Conv: conv, ops.Linear: linear, ops.BatchNorm: norm, **rest}
+
+    def parts(leaf: Leaf) -> int:
+        graph = Graph("", leaf.in_shape, (Section("", (OpNode(leaf.scope, leaf.op),)),))
+        return sum(table[type(p.op)].count(p) for p in _flat(graph, ()))
+
+    # A composite is counted as its parts (``_flat`` expands them before any rule is looked up,
+    # so each part lands in its own category); this entry says so and gives the same total.
+    note = "counted as its conv/BN/pool parts, each by its own rule"
+    return table | {c: Rule(parts, note) for c in _COMPOSITES}
+
+
+def _flat(graph: Graph, hidden: tuple[type[ops.Op], ...]) -> Iterator[Leaf]:
+    """The graph's leaves with each composite (SE, split attention, Res2Net splits) replaced by
+    its primitive parts, so each part lands in its own category; ``hidden``: part types the
+    counter never sees inside a composite."""
+    for leaf in graph.leaves:
+        if not isinstance(leaf.op, composite.Composite):
+            yield leaf
+            continue
+        for part, x in leaf.op.parts(leaf.in_shape):
+            if not isinstance(part, hidden):
+                y = part.out_shape(x)
+                yield Leaf(leaf.scope, part, x, y, part.cost_at(x, y))
 
 
 _NONE = "0 (archprobe convention)"
@@ -280,6 +309,7 @@ FVCORE = Convention(
             ops.IdentityPad: Rule(_zero, "aten::slice ignored, aten::pad unsupported (listed)"),
         },
     ),
+    hidden=(ops.GlobalAvgPool,),
 )
 
 THOP = Convention(
@@ -310,6 +340,7 @@ THOP = Convention(
             ops.IdentityPad: Rule(_zero, "no thop rule (listed)"),
         },
     ),
+    hidden=(ops.GlobalAvgPool,),
 )
 
 CONVENTIONS: dict[str, Convention] = {c.counter: c for c in (ANALYTIC, FLOPCOUNTER, FVCORE, THOP)}

@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from archprobe.errors import ArchprobeError
-from archprobe.graph import ops
+from archprobe.graph import composite, ops
 from archprobe.graph.cost import Shape, numel
 from archprobe.graph.nodes import Graph
 from archprobe.memory_replay import (
@@ -96,6 +96,30 @@ def _pad_grads(op: ops.Op, x: Shape, y: Shape, batch: int, db: int) -> tuple[int
     return (narrowed, batch * op.cin * y[1] * x[2] * db)
 
 
+def _se_saved(op: ops.Op, x: Shape, y: Shape, batch: int, db: int) -> tuple[int, ...]:
+    # fc1 input (C), relu output = fc2 input (Cr), sigmoid output = mul operand (C).
+    assert isinstance(op, composite.SqueezeExcite)
+    return (batch * (2 * op.channels + op.reduced) * db,)
+
+
+def _splat_saved(op: ops.Op, x: Shape, y: Shape, batch: int, db: int) -> tuple[int, ...]:
+    # conv output (saved by bn0), bn0 output (relu_, then the splits of the weighted sum), the
+    # pooled sum (fc1), fc1 and relu outputs (bn1, fc2), softmax output (mul), bn1 statistics.
+    assert isinstance(op, composite.SplitAttention)
+    wide = op.cout * op.radix
+    acts = 2 * wide * y[1] * y[2] + op.cout + 2 * op.inter + wide
+    return (batch * acts * db, (wide + op.inter) * 2 * STAT_BYTES)
+
+
+def _res2net_saved(op: ops.Op, x: Shape, y: Shape, batch: int, db: int) -> tuple[int, ...]:
+    # Per split conv: its output (saved by BN) and the BN output (relu_); the 'normal' form also
+    # keeps the sums split + carry that feed convs 2..s-1; BN statistics.
+    assert isinstance(op, composite.Res2NetSplits)
+    n, w = op.scale - 1, op.width
+    sums = 0 if op.stage else (n - 1) * w * x[1] * x[2]
+    return (batch * (2 * n * w * y[1] * y[2] + sums) * db, n * 2 * w * STAT_BYTES)
+
+
 RULES: dict[type[ops.Op], OpRule] = {
     # conv backward needs the input for grad_weight (the weight is a parameter, counted there).
     ops.Conv: OpRule(saves_input=True),
@@ -115,6 +139,11 @@ RULES: dict[type[ops.Op], OpRule] = {
     ops.Add: OpRule(grad_pass=True),
     # Slicing is a view and constant_pad_nd saves only the pad widths.
     ops.IdentityPad: OpRule(bwd_transient=_pad_grads),
+    # Composites (approximate, not checked against autograd hooks): the input, plus what their
+    # inner layers keep (build.py forward code).
+    composite.SqueezeExcite: OpRule(saves_input=True, saved_extra=_se_saved),
+    composite.SplitAttention: OpRule(saves_input=True, saved_extra=_splat_saved),
+    composite.Res2NetSplits: OpRule(saves_input=True, saved_extra=_res2net_saved),
 }
 """What autograd keeps, per op kind: the same on every device."""
 

@@ -13,6 +13,7 @@ from typing import Literal, NamedTuple
 
 from archprobe.errors import ArchprobeError
 from archprobe.graph import ops
+from archprobe.graph.composite import Composite
 from archprobe.graph.cost import Shape, numel
 from archprobe.graph.nodes import Node, OpNode, Parallel, Residual, Seq
 
@@ -156,6 +157,8 @@ def rule_for(rules: Mapping[type[ops.Op], OpRule], op: ops.Op) -> OpRule:
 
 def _param_tensors(op: ops.Op) -> int:
     """How many parameter tensors an op registers (optimizers keep state per tensor)."""
+    if isinstance(op, Composite):  # SE, split attention, Res2Net splits: their parts' tensors
+        return sum(_param_tensors(part) for part, _ in op.parts((op.in_channels, 8, 8)))
     if isinstance(op, ops.BatchNorm):
         return 2  # weight and bias
     if isinstance(op, ops.Conv | ops.Linear):

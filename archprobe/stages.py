@@ -21,9 +21,19 @@ class StageRow:
 
 
 def _block_shape(block: Node) -> str:
+    # kind "conv" covers composites too (SE, split attention, Res2Net splits): their MACs are convs'
     body = block.body if isinstance(block, Residual) else (block,)
-    convs = [op.label() for n in body for op in iter_ops(n) if isinstance(op, Conv)]
+    convs = [op.label() for n in body for op in iter_ops(n) if op.kind == "conv"]
     return "[" + "; ".join(convs) + "]"
+
+
+def _stem_convs(node: Node) -> list[str]:
+    """``7×7, 64, stride 2``; a deep stem (ResNet-C) lists each of its convs."""
+    return [
+        op.label() + (f", stride {op.stride}" if op.stride > 1 else "")
+        for op in iter_ops(node)
+        if isinstance(op, Conv)
+    ]
 
 
 def describe(section: Section) -> str:
@@ -32,8 +42,8 @@ def describe(section: Section) -> str:
     for node in section.nodes:
         if isinstance(node, Seq) and node.name.startswith("layer"):
             parts.append(f"{_block_shape(node.children[-1])} ×{len(node.children)}")
-        elif isinstance(node, OpNode) and isinstance(node.op, Conv):
-            parts.append(f"{node.op.label()}, stride {node.op.stride}")
+        elif isinstance(node, Seq) or (isinstance(node, OpNode) and isinstance(node.op, Conv)):
+            parts += _stem_convs(node)
         elif isinstance(node, OpNode) and node.op.kind in ("pool", "linear"):
             parts.append(node.op.label())
     return "; ".join(parts)

@@ -86,7 +86,9 @@ def test_tiny_network_by_hand() -> None:
 
 
 SAVED_CASES = [("resnet18", 64, 2), ("resnet50", 64, 2), ("resnext50_32x4d", 64, 3),
-               ("resnet20", 32, 4), ("plain18", 64, 2)]  # fmt: skip
+               ("resnet20", 32, 4), ("plain18", 64, 2), ("seresnet50", 64, 2),
+               ("res2net50_26w_4s", 64, 2), ("resnest50", 64, 2), ("resnet50d", 64, 2),
+               ("resnest50_fast_2s1x64d", 64, 2)]  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "size", "batch"), SAVED_CASES)

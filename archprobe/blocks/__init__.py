@@ -1,6 +1,6 @@
 """Block and stem registries. Every block module is imported here, explicitly, once."""
 
-from archprobe.blocks import basic, bottleneck, stems  # noqa: F401  (registration side effect)
+from archprobe.blocks import basic, bottleneck, res2net, resnest, stems  # noqa: F401  (registration side effect)
 from archprobe.blocks.base import (
     BLOCKS,
     STEMS,

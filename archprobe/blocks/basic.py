@@ -34,4 +34,4 @@ class Basic:
             *conv_bn(1, cin, width, 3, stride=stride, groups=p.groups),
             *conv_bn(2, width, cout, 3, groups=p.groups, act=False),
         ]
-        return residual_block(name, body, p.shortcut, cin, cout, stride)
+        return residual_block(name, body, p, cin, cout, stride)

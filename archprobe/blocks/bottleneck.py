@@ -43,4 +43,4 @@ class Bottleneck:
             *conv_bn(2, width, width, 3, stride=s3, groups=p.groups),
             *conv_bn(3, width, cout, 1, act=False),
         ]
-        return residual_block(name, body, p.shortcut, cin, cout, stride)
+        return residual_block(name, body, p, cin, cout, stride)

@@ -4,23 +4,50 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictFloat, StrictInt
 
-from archprobe.blocks.base import BlockParams
+from archprobe.blocks.base import BlockParams, KnobModel
+from archprobe.graph.composite import SqueezeExcite
 from archprobe.graph.nodes import Node, OpNode, Residual, Seq
-from archprobe.graph.ops import BatchNorm, Conv, GraphError, IdentityPad, ReLU
+from archprobe.graph.ops import AvgPool, BatchNorm, Conv, GraphError, IdentityPad, ReLU
 
-ShortcutKind = Literal["conv1x1", "identity_pad", "none"]
+ShortcutKind = Literal["conv1x1", "avgpool_conv1x1", "identity_pad", "none"]
 
 SHORTCUT_FIELD: Any = Field(
     "conv1x1",
     description=(
         "How the block's input reaches its output (ResNet §3.3). conv1x1: identity, or a strided "
         "1x1 conv + BN projection when the shape changes (option B, the ImageNet ResNets); "
+        "avgpool_conv1x1: the projection's stride moved to an AvgPool2d(stride, stride, "
+        "ceil_mode, count_include_pad=False) before a stride-1 1x1 conv (ResNet-D, Bag of "
+        "Tricks §4; timm avg_down); "
         "identity_pad: strided identity with zero-padded channels, no parameters (option A, the "
         "CIFAR ResNets); none: no shortcut at all (the plain nets of ResNet Fig. 3)."
     ),
 )
+
+
+STRIDE_3X3_ONLY: Any = Field(
+    "3x3",
+    description=(
+        "Which conv downsamples: only 3x3 here (ResNet-B placement, as the Res2Net/ResNeSt "
+        "reference code); accepted so that specs extending resnet50 keep its key."
+    ),
+)
+
+
+class SEParams(KnobModel):
+    """Squeeze-and-excitation on the residual branch, before the add (Hu et al. §3, Fig. 3)."""
+
+    ratio: StrictFloat = Field(
+        gt=0,
+        le=1,
+        description=(
+            "Reduced width / channels: 1/r, 0.0625 for the paper's r = 16 (SE Table 1). The "
+            "reduced width is floor(C * ratio), the paper's C/r; timm's make_divisible(C/r, 8) "
+            "gives the same for every ResNet stage width. Zero channels is an error."
+        ),
+    )
 
 
 class GroupedWidthParams(BlockParams):
@@ -40,6 +67,10 @@ class GroupedWidthParams(BlockParams):
         ),
     )
     shortcut: ShortcutKind = SHORTCUT_FIELD
+    se: SEParams | None = Field(
+        None,
+        description="Squeeze-and-excitation after the branch's last BN (SE-ResNet); null: none.",
+    )
 
 
 def conv_bn(
@@ -61,6 +92,14 @@ def shortcut(kind: ShortcutKind, cin: int, cout: int, stride: int) -> Node | Non
         return None
     if kind == "identity_pad":
         return OpNode("downsample", IdentityPad(cin, cout, stride))
+    if kind == "avgpool_conv1x1":
+        # ResNet-D (Bag of Tricks §4, facts §3.1): the pool takes the stride so the 1x1 conv sees
+        # every input pixel. timm ``downsample_avg`` names: .0 pool (Identity at stride 1, no
+        # state), .1 conv, .2 bn; kernel = stride as GluonCV/ResNeSt (timm's 2 at stride 2).
+        pool = AvgPool(stride, stride, ceil_mode=True, count_include_pad=False)
+        lead: tuple[Node, ...] = (OpNode("0", pool),) if stride > 1 else ()
+        tail = (OpNode("1", Conv(cin, cout, 1)), OpNode("2", BatchNorm(cout)))
+        return Seq("downsample", (*lead, *tail))
     # ``downsample.0`` / ``downsample.1``: torchvision's state_dict keys.
     return Seq(
         "downsample",
@@ -68,18 +107,33 @@ def shortcut(kind: ShortcutKind, cin: int, cout: int, stride: int) -> Node | Non
     )
 
 
+def se_layer(se: SEParams | None, channels: int) -> list[Node]:
+    """``se``: SE on ``channels`` with floor(C * ratio) reduced channels, or nothing."""
+    if se is None:
+        return []
+    reduced = int(channels * se.ratio + 1e-9)  # floor, robust to 1/16 printed as 0.0625
+    if reduced < 1:
+        raise GraphError(
+            f"se.ratio {se.ratio} leaves int({channels} * {se.ratio}) = 0 channels; "
+            f"use at least {1 / channels:.6g}"
+        )
+    return [OpNode("se", SqueezeExcite(channels, reduced))]
+
+
 def residual_block(
-    name: str, body: list[Node], kind: ShortcutKind, cin: int, cout: int, stride: int
+    name: str, body: list[Node], p: GroupedWidthParams, cin: int, cout: int, stride: int
 ) -> Node:
     """Wrap a branch ending in BN as a residual block with ReLU after the add (ResNet Fig. 2).
 
-    With ``kind == "none"`` it is a plain block: the same layers, ReLU last, no shortcut.
+    ``p.se`` adds SE after the branch's last BN, before the add (SE Fig. 3). With
+    ``p.shortcut == "none"`` it is a plain block: the same layers, ReLU last, no shortcut.
     """
     index = sum(1 for n in body if n.name.startswith("conv"))
+    body = [*body, *se_layer(p.se, cout)]
     post: tuple[Node, ...] = (OpNode(f"relu{index}", ReLU()),)
-    if kind == "none":
+    if p.shortcut == "none":
         return Seq(name, (*body, *post))
-    return Residual(name, tuple(body), shortcut(kind, cin, cout, stride), post)
+    return Residual(name, tuple(body), shortcut(p.shortcut, cin, cout, stride), post)
 
 
 def group_width(width: int, width_per_group: int, groups: int) -> int:

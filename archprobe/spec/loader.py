@@ -24,6 +24,8 @@ def _stage_block(
     another block type.
     """
     overrides = {k: v for k, v in stage.items() if k not in STAGE_KEYS}
+    if isinstance(overrides.get("block"), dict):  # an already-resolved stage (model_dump output)
+        overrides = {**overrides.pop("block"), **overrides}
     base = default if isinstance(default, dict) else {}
     if "type" in overrides and overrides["type"] != base.get("type"):
         base = {}

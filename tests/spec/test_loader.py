@@ -505,3 +505,12 @@ def test_stage_override_typo_is_reported_at_the_stage_key(tmp_path: Path) -> Non
     assert info.value.loc == SourceLoc(path, 4, 39)
     assert info.value.key_path == "stages.0.grups"
     assert "did you mean 'groups'?" in info.value.message
+
+
+def test_resolved_spec_round_trips_through_spec_from_dict() -> None:
+    """`show --resolved` output (stages with a nested block) validates back to the same spec."""
+    from archprobe.spec import load_spec, spec_from_dict
+
+    spec = load_spec("resnext50")
+    again = spec_from_dict(spec.model_dump(mode="json"))
+    assert again.model_dump() == spec.model_dump()
