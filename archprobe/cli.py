@@ -107,8 +107,10 @@ def _register_subcommands() -> None:
     # Commands whose code lives in their own modules (kept small; imports stay lazy inside).
     from archprobe.cli_check import check
     from archprobe.cli_compare import compare
+    from archprobe.cli_report import report
 
     app.command("compare")(compare)
+    app.command("report")(report)
     app.command("check")(check)
 
 

@@ -60,6 +60,9 @@ MinTimeOpt = Annotated[
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the result rows as JSON.")]
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Write the result rows as CSV.")]
 MdOpt = Annotated[Path | None, typer.Option("--md", help="Write a Markdown report.")]
+HtmlOpt = Annotated[
+    Path | None, typer.Option("--html", help="Write a self-contained HTML report (offline).")
+]
 
 _MEASUREMENTS = ("latency", "memory")
 _CHOICES = {"dtype": ("fp32", "fp16", "bf16"), "optimizer": ("sgd", "sgd_momentum", "adam")}
@@ -112,6 +115,7 @@ def compare(
     json_path: JsonOpt = None,
     csv_path: CsvOpt = None,
     md_path: MdOpt = None,
+    html_path: HtmlOpt = None,
 ) -> None:
     """Stage-aligned comparison with totals, deltas and the papers' printed figures; optionally
     counters reconciled, memory, measured latency and a per-layer roofline.
@@ -130,7 +134,7 @@ def compare(
     with user_errors():
         comparison = _run(list(specs), options)
         render(comparison)
-        export(comparison, json_path, csv_path, md_path, _device_stamp(comparison))
+        export(comparison, json_path, csv_path, md_path, _device_stamp(comparison), html_path)
 
 
 def _run(specs: list[str], options: Measure) -> Comparison:
@@ -206,6 +210,7 @@ def export(
     csv_path: Path | None,
     md_path: Path | None,
     device: str = "analytic (no device)",
+    html_path: Path | None = None,
 ) -> None:
     """Write the requested exports of the same rows."""
     from archprobe.report import export as exports
@@ -216,5 +221,9 @@ def export(
         exports.write_csv(comparison, ready(csv_path))
     if md_path is not None:
         exports.write_markdown(comparison, ready(md_path), _measured_markdown(comparison), device)
-    if not (json_path or csv_path or md_path):
-        err.print("(add --md/--csv/--json PATH to save this report)")
+    if html_path is not None:
+        from archprobe.report.html import write_html
+
+        write_html(comparison, ready(html_path), device)
+    if not (json_path or csv_path or md_path or html_path):
+        err.print("(add --md/--csv/--json/--html PATH to save this report)")

@@ -1,0 +1,86 @@
+"""The HTML report in a real browser: headless Chromium, networking off, plots rendered.
+
+Chromium runs twice on the same file: ``--dump-dom`` for the DOM after the scripts ran (the
+page's own script writes the outcome into ``#render-status``: script errors, plot count, the
+rendered SVGs, the page height), then ``--screenshot`` of the whole page at that height. The
+screenshot path is printed. Skips where Debian's ``chromium`` is not installed (`.ci/run`
+installs it).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archprobe.cli import app
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)"
+)
+OFFLINE = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--virtual-time-budget=15000",
+]  # fmt: skip
+SECTIONS = ("summary", "stages", "roofline", "counters", "memory", "checks", "specs")
+WIDTH = 1400
+
+
+def _chromium(url: str, *args: str) -> str:
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [str(CHROMIUM), *OFFLINE, f"--user-data-dir={profile}", *args, url],
+            capture_output=True, text=True, timeout=180, check=True,
+        )  # fmt: skip
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two-model report as `.ci/run` would publish it: counters and memory included."""
+    path = tmp_path_factory.mktemp("browser") / "resnet50_vs_resnext50.html"
+    result = CliRunner().invoke(app, ["report", "resnet50", "resnext50", "--html", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def status(report: Path) -> dict[str, str]:
+    dom = _chromium(report.as_uri(), f"--window-size={WIDTH},1200", "--dump-dom")
+    found = re.search(r'<div id="render-status"([^>]*)>(.*?)</div>', dom, re.S)
+    assert found, "the page's status element is missing from the DOM"
+    attrs = dict(re.findall(r'data-([a-z]+)="([^"]*)"', found.group(1)))
+    return {**attrs, "errors": found.group(2), "dom": dom}
+
+
+def test_plots_render_without_script_errors(report: Path, status: dict[str, str]) -> None:
+    assert status["status"] == "ok", status["errors"]
+    figures = report.read_text(encoding="utf-8").count('class="plotly-graph-div"')
+    assert figures >= 2 and int(status["plots"]) == figures
+    assert int(status["svgs"]) >= figures  # each plot draws its main-svg layers
+    assert "main-svg" in status["dom"]
+    for key in SECTIONS:
+        assert f'<section id="{key}">' in status["dom"], key
+
+
+def test_screenshot(
+    report: Path, status: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    height = min(int(status["height"]) + 40, 16000)
+    png = report.with_suffix(".png")
+    _chromium(report.as_uri(), f"--window-size={WIDTH},{height}", f"--screenshot={png}")
+    header = png.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (WIDTH, height)
+    assert png.stat().st_size > 100_000  # plots and tables, not a blank page
+    with capsys.disabled():
+        print(f"\nbrowser screenshot: {png} ({WIDTH}×{height})")
