@@ -7,6 +7,7 @@ Public API (torch is imported only by ``build`` and the runtime counters, lazily
     results = archprobe.analyze(spec)              # analytic, torch-free
     results.total("macs")                          # 4_230_479_872 multiply-accumulates
     model = archprobe.build(spec, device="meta")   # nn.Module with torchvision names
+    archprobe.profile(model).total("macs")         # any nn.Module, counted at dispatch level
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from archprobe.results import Results
 from archprobe.spec import ArchSpec, list_specs, load_spec
 
 if TYPE_CHECKING:
-    from archprobe.build import build
+    from archprobe.builder import build
+    from archprobe.profiler import profile
 
 __version__ = "0.1.0"
 
@@ -40,12 +42,17 @@ __all__ = [
     "expand",
     "list_specs",
     "load_spec",
+    "profile",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name == "build":  # imports torch: only on first use
-        from archprobe.build import build
+        from archprobe.builder import build
 
         return build
+    if name == "profile":  # imports torch: only on first use
+        from archprobe.profiler import profile
+
+        return profile
     raise AttributeError(f"module 'archprobe' has no attribute {name!r}")

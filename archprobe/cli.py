@@ -71,16 +71,52 @@ def show(
 
 
 @app.command()
-def analyze(spec: SpecArg) -> None:
+def analyze(
+    spec: Annotated[
+        str | None,
+        typer.Argument(help="Catalog name or alias, or a YAML path (omit with --module)."),
+    ] = None,
+    module: Annotated[
+        str | None,
+        typer.Option("--module", help="Profile a model: package.module:factory (imports torch)."),
+    ] = None,
+    input_shape: Annotated[
+        str | None, typer.Option("--input", help="Input shape with --module, e.g. 1,3,224,224.")
+    ] = None,
+    kwargs: Annotated[
+        str | None,
+        typer.Option("--kwargs", help="JSON factory arguments: '{\"num_classes\": 10}'."),
+    ] = None,
+) -> None:
     """Per-stage table: output size, block shape, params, MACs, activations, bytes moved.
 
-    Example: archprobe analyze resnext50_32x4d
+    Example: archprobe analyze resnext50_32x4d; archprobe analyze --module mymodels:my_resnet
     """
-    from archprobe.analytic import analyze_spec
-    from archprobe.report.table import stage_table
-
     with user_errors():
+        if module is not None:
+            _analyze_module(module, input_shape, kwargs)
+            return
+        if spec is None:
+            raise typer.BadParameter("give a spec name or path, or --module pkg.mod:factory")
+        from archprobe.analytic import analyze_spec
+        from archprobe.report.table import stage_table
+
         out.print(stage_table(analyze_spec(spec)))
+
+
+def _analyze_module(ref: str, input_shape: str | None, kwargs: str | None) -> None:
+    """``--module``: import, profile (torch, imported only here) and print the tables."""
+    from archprobe.modules import load_module, parse_kwargs, parse_shape
+    from archprobe.profiler import profile
+    from archprobe.report.profile import category_table, profile_lines, scope_table
+
+    model = load_module(ref, parse_kwargs(kwargs))
+    shape = parse_shape(input_shape) if input_shape else None
+    p = profile(model, input_shape=shape, name=None)
+    out.print(scope_table(p))
+    out.print(category_table(p))
+    for line in profile_lines(p):
+        out.print(line, markup=False, highlight=False)
 
 
 @app.command()

@@ -113,7 +113,7 @@ def _add_memory(c: Comparison, m: Measure) -> None:
 
 
 def _measure_memory(a: Analysis, pred: Any, device: str) -> Any:
-    from archprobe.build import build
+    from archprobe.builder import build
     from archprobe.memory_measure import measure_inference, measure_training
 
     model = build(a.spec, device="cpu")

@@ -35,7 +35,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from archprobe.analytic import analyze
-from archprobe.build import build
+from archprobe.builder import build
 from archprobe.conventions import CATEGORIES, CONVENTIONS, Convention, category, op_category
 from archprobe.errors import ArchprobeError
 from archprobe.graph.expand import expand

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.utils import benchmark
 
-from archprobe.build import build
+from archprobe.builder import build
 from archprobe.errors import ArchprobeError
 from archprobe.results import Entry
 from archprobe.spec.loader import load_spec

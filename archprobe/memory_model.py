@@ -1,7 +1,7 @@
 """Analytic memory of inference and of one training step, from the op graph alone (torch-free).
 
 ``memory_replay.Replay`` replays what eager PyTorch allocates, tensor by tensor, with reference
-counts, following ``build.py``'s forward code (``nn.Sequential``, ``ResidualBlock.forward``,
+counts, following ``builder.py``'s forward code (``nn.Sequential``, ``ResidualBlock.forward``,
 ``ParallelBranches.forward``) and autograd; this module turns the replay into a prediction.
 
 - A module's input stays alive for the whole call: the caller's frame still refers to it
@@ -140,7 +140,7 @@ RULES: dict[type[ops.Op], OpRule] = {
     # Slicing is a view and constant_pad_nd saves only the pad widths.
     ops.IdentityPad: OpRule(bwd_transient=_pad_grads),
     # Composites (approximate, not checked against autograd hooks): the input, plus what their
-    # inner layers keep (build.py forward code).
+    # inner layers keep (builder.py forward code).
     composite.SqueezeExcite: OpRule(saves_input=True, saved_extra=_se_saved),
     composite.SplitAttention: OpRule(saves_input=True, saved_extra=_splat_saved),
     composite.Res2NetSplits: OpRule(saves_input=True, saved_extra=_res2net_saved),

@@ -1,6 +1,6 @@
 """The allocation replay behind ``memory_model``: eager PyTorch's tensors, one by one (torch-free).
 
-``Replay`` walks the graph the way ``build.py``'s modules run it and keeps every storage in a
+``Replay`` walks the graph the way ``builder.py``'s modules run it and keeps every storage in a
 reference-counted ``_Pool``; an ``OpRule`` per op kind (``memory_model.RULES``, with the reasons)
 says what autograd keeps for backward. The liveness rules are in ``memory_model``'s docstring.
 """

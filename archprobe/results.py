@@ -29,6 +29,9 @@ UNITS = {
     "latency_s": "s",
     "latency_iqr_s": "s",
     "throughput": "images/s",
+    "flops_bwd": "FLOP (2×MAC)",
+    "elem_ops": "elementwise ops",
+    "elem_ops_bwd": "elementwise ops",
 }
 COLUMNS = ["model", "scope", "op", "metric", "value", "unit", "method"]
 

@@ -33,7 +33,7 @@ def main() -> None:
     from fvcore.nn import FlopCountAnalysis
 
     from archprobe.analytic import analyze
-    from archprobe.build import build
+    from archprobe.builder import build
     from archprobe.graph.expand import expand
     from archprobe.spec import load_spec
 

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from archprobe.build import build
+from archprobe.builder import build
 from archprobe.graph.expand import expand
 from archprobe.memory_measure import MemoryMeasurement, measure_inference, measure_training
 from archprobe.memory_model import (

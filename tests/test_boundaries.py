@@ -35,9 +35,11 @@ CORE = [
     "archprobe.cli",
 ]
 TORCH_ALLOWED = {
-    "build.py",
+    "builder.py",
     "runtime.py",
     "counters.py",
+    "profiler.py",
+    "profile_ops.py",
     "latency.py",
     "proofs/common.py",
     "proofs/forms.py",

@@ -7,7 +7,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from archprobe.build import OP_MODULES, ResidualBlock, build, build_node
+from archprobe.builder import OP_MODULES, ResidualBlock, build, build_node
 from archprobe.graph import ops
 from archprobe.graph.nodes import Leaf, OpNode, Parallel, Seq, walk
 from archprobe.runtime import flop_counts
@@ -103,3 +103,17 @@ def test_parallel_and_option_a_parity() -> None:
     assert isinstance(pad, ResidualBlock)
     y = pad(torch.randn(1, 16, 32, 32))
     assert y.shape == (1, 32, 16, 16)
+
+
+def test_public_functions_survive_submodule_imports() -> None:
+    """`archprobe.build`/`profile`/`compare` stay the functions after their modules are imported
+    (modules named like the functions would shadow them)."""
+    import importlib
+
+    import archprobe
+
+    for module in ("archprobe.builder", "archprobe.profiler", "archprobe.compare"):
+        importlib.import_module(module)
+    assert callable(archprobe.build) and callable(archprobe.profile)
+    assert callable(archprobe.compare)
+    assert archprobe.build(load_spec("resnet20"), device="meta") is not None

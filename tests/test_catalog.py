@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from archprobe.analytic import analyze_spec
-from archprobe.build import build
+from archprobe.builder import build
 from archprobe.runtime import flop_counts
 from archprobe.spec import list_specs, load_spec
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from torch import nn
 
 from archprobe import counters as counters_mod
-from archprobe.build import OP_MODULES, build
+from archprobe.builder import OP_MODULES, build
 from archprobe.conventions import CATEGORIES, CONVENTIONS, op_category
 from archprobe.counters import Reconciliation, reconcile
 from archprobe.errors import ArchprobeError

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from rich.console import Console
 
-from archprobe.build import build
+from archprobe.builder import build
 from archprobe.graph import ops
 from archprobe.graph.cost import numel
 from archprobe.graph.expand import expand

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from archprobe.analytic import analyze_spec
-from archprobe.build import build
+from archprobe.builder import build
 from archprobe.conventions import CONVENTIONS
 from archprobe.graph.expand import expand
 from archprobe.memory_model import predict_training

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import torch
 from torch import nn
 
-from archprobe.build import build_node
+from archprobe.builder import build_node
 from archprobe.errors import ArchprobeError
 from archprobe.graph.cost import Shape
 from archprobe.graph.nodes import Node

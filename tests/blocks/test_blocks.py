@@ -15,7 +15,7 @@ from torch import nn
 
 import archprobe.blocks
 from archprobe.blocks import BLOCKS, STEMS, register_block
-from archprobe.build import build_node
+from archprobe.builder import build_node
 from archprobe.graph.nodes import Leaf, walk
 from archprobe.graph.ops import GraphError
 from archprobe.runtime import flop_counts

@@ -12,7 +12,7 @@ import torch
 
 from archprobe.blocks.basic import Basic, BasicParams
 from archprobe.blocks.bottleneck import Bottleneck, BottleneckParams
-from archprobe.build import build_node
+from archprobe.builder import build_node
 from archprobe.proofs.depth2 import prove_depth2
 from archprobe.proofs.equivalences import prove_bn_fold, prove_shortcuts
 from archprobe.proofs.forms import prove_forms
