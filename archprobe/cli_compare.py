@@ -161,6 +161,8 @@ def section_renderables(comparison: Comparison) -> list[Any]:
     from archprobe.report.table import compare_table, paper_table, totals_table
 
     c = comparison
+    if "profiles" in c.sections:
+        return _profile_parts(c)
     parts: list[Any] = [compare_table(c.models), totals_table(c.models), paper_table(c.models)]
     if "counters" in c.sections:
         from archprobe.report.counters import reconciliation_table
@@ -177,6 +179,25 @@ def section_renderables(comparison: Comparison) -> list[Any]:
     if "roofline" in c.sections:
         parts += _roofline_parts(c.sections["roofline"])
     return [p for p in parts if p is not None]
+
+
+def _profile_parts(c: Comparison) -> list[Any]:
+    """Models given as modules: dispatch-level counts side by side by module path."""
+    from archprobe.report.profile import aligned_table, category_table, profile_lines
+
+    profiles = c.sections["profiles"]
+    names = [p.name for p in profiles]
+    parts: list[Any] = [
+        aligned_table(c.results, names, "macs"),
+        aligned_table(c.results, names, "params"),
+    ]
+    for p in profiles:
+        parts += [category_table(p), "\n".join(profile_lines(p))]
+    if "latency" in c.sections:
+        from archprobe.report.latency import latency_table
+
+        parts.append(latency_table(c.sections["latency"], c.sections["ratios"]))
+    return parts
 
 
 def _roofline_parts(reports: list[Any]) -> list[Any]:
@@ -197,7 +218,8 @@ def _measured_markdown(comparison: Comparison) -> list[str]:
     """Counters and measurements, as the terminal shows them, in fenced blocks."""
     from archprobe.report.latency import to_text
 
-    parts = section_renderables(comparison)[3:]  # the analytic tables have Markdown of their own
+    skip = 0 if "profiles" in comparison.sections else 3  # analytic tables have their own Markdown
+    parts = section_renderables(comparison)[skip:]
     if not parts:
         return []
     blocks = [to_text(p) if not isinstance(p, str) else p for p in parts]

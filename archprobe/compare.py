@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from archprobe.analytic import Analysis, analyze_spec
 from archprobe.errors import ArchprobeError
+from archprobe.modules import is_module_ref
 from archprobe.results import Entry, Results
 from archprobe.spec.schema import ArchSpec
 
@@ -39,7 +40,10 @@ class Comparison:
 
 
 def _unique_names(models: list[Analysis]) -> None:
-    seen = [m.name for m in models]
+    _unique_names_of([m.name for m in models])
+
+
+def _unique_names_of(seen: list[str]) -> None:
     duplicates = sorted({n for n in seen if seen.count(n) > 1})
     if duplicates:
         raise ArchprobeError(
@@ -90,7 +94,7 @@ def _memory_entries(model: str, pred: Any, meas: Any) -> list[Entry]:
 def _memory_device(m: Measure) -> str:
     if not m.measure_memory:
         return "cuda"  # predictions alone: model what CUDA allocates (the 5% target's device)
-    from archprobe.latency import resolve_device
+    from archprobe.torch_env import resolve_device
 
     return str(resolve_device(m.device).device)
 
@@ -145,8 +149,8 @@ def _add_latency(c: Comparison, m: Measure, progress: Progress | None) -> None:
 
 def _add_roofline(c: Comparison, m: Measure) -> None:
     from archprobe.devices import math_mode
-    from archprobe.latency import check_dtype, resolve_device, tf32_enabled
     from archprobe.roofline import device_ceilings, roofline
+    from archprobe.torch_env import check_dtype, resolve_device, tf32_enabled
 
     device = resolve_device(m.device).device
     ceilings = device_ceilings(device, m.dtype, math_mode(check_dtype(m.dtype), device.type,
@@ -158,6 +162,45 @@ def _add_roofline(c: Comparison, m: Measure) -> None:
     ]
 
 
+def _compare_modules(refs: list[str], m: Measure) -> Comparison:
+    """Any ``pkg.mod:factory`` among the refs: profile every model (specs built on meta) at
+    dispatch level, so all of them are counted the same way, side by side by module path."""
+    from archprobe.builder import build
+    from archprobe.modules import load_module
+    from archprobe.profiler import profile
+
+    memory = ["memory"] if m.measure_memory else []
+    profiles, models = [], []
+    for ref in refs:
+        if is_module_ref(ref):
+            model, name = load_module(ref), ref  # the full reference: unambiguous beside specs
+        else:
+            spec = analyze_spec(ref).spec
+            model, name = build(spec, device="cpu" if m.latency else "meta"), spec.name
+        models.append(model)
+        profiles.append(profile(model, name=name, measure=memory, batches=m.batches,
+                                measure_device=m.device, dtype=m.dtype))  # fmt: skip
+    _unique_names_of([p.name for p in profiles])
+    c = Comparison([], Results(e for p in profiles for e in p.entries), {"profiles": profiles})
+    if m.latency:
+        _module_latency(c, models, m)
+    return c
+
+
+def _module_latency(c: Comparison, models: list[Any], m: Measure) -> None:
+    from archprobe.latency import measure_latency, throughput_ratios, to_entries
+
+    rows = []
+    for model, p in zip(models, c.sections["profiles"], strict=True):
+        rows += measure_latency(
+            model, m.batches, m.device, m.dtype, m.channels_last, m.compile, m.min_run_time,
+            sample_shape=p.input_shape[1:], name=p.name,
+        )  # fmt: skip
+    c.sections["latency"] = rows
+    c.sections["ratios"] = throughput_ratios(rows, c.sections["profiles"][0].name)
+    c.results = c.results + Results(to_entries(rows))
+
+
 def compare(
     refs: Sequence[ArchSpec | str | Path],
     dtype_bytes: int = 4,
@@ -167,7 +210,8 @@ def compare(
     """Analyze two or more specs for a side-by-side report (the first one is the baseline).
 
     Args:
-        refs: specs, catalog names/aliases or YAML paths.
+        refs: specs, catalog names/aliases or YAML paths, or ``pkg.mod:factory`` modules; with a
+            module among them every model is profiled (``sections["profiles"]``, no stage tables).
         dtype_bytes: bytes per element for the byte metrics (4 = fp32).
         measure: optional counters and measurements; their rows join ``results`` and their
             report objects land in ``sections`` under the option's name.
@@ -175,10 +219,12 @@ def compare(
     """
     if len(refs) < 2:
         raise ArchprobeError("compare needs at least two models, e.g. `compare resnet50 resnext50`")
+    measure = measure or Measure()
+    if any(isinstance(r, str) and is_module_ref(r) for r in refs):
+        return _compare_modules([str(r) for r in refs], measure)
     models = [analyze_spec(r, dtype_bytes) for r in refs]
     _unique_names(models)
     comparison = Comparison(models, Results(e for m in models for e in m.results.entries))
-    measure = measure or Measure()
     if measure.counters:
         _add_counters(comparison)
     if measure.memory or measure.measure_memory:

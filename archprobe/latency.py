@@ -13,15 +13,14 @@ asks for "a clear message and CPU results").
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
-import platform
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -32,54 +31,18 @@ from archprobe.errors import ArchprobeError
 from archprobe.results import Entry
 from archprobe.spec.loader import load_spec
 from archprobe.spec.schema import ArchSpec
+from archprobe.torch_env import (
+    DeviceChoice,
+    Dtype,
+    check_dtype,
+    cudnn_benchmark,
+    inference_context,
+    measurement_env,
+    resolve_device,
+)
 
-Dtype = Literal["fp32", "fp16", "bf16"]
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 ProgressFn = Callable[[str, int], None]
 """``progress(description, advance)``: ``advance`` is 1 when a (model, batch) row is finished."""
-
-
-@dataclass(frozen=True)
-class DeviceChoice:
-    """The device measurements run on, and why it differs from the one asked for (if it does)."""
-
-    device: torch.device
-    note: str = ""
-
-
-def resolve_device(device: str = "auto") -> DeviceChoice:
-    """``auto`` is CUDA when available, else the CPU; ``cuda`` without CUDA falls back to the CPU.
-
-    Raises:
-        ArchprobeError: for a device torch does not know, or a CUDA index that does not exist.
-    """
-    if device == "auto":
-        return DeviceChoice(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise ArchprobeError(f"device {device!r}: expected auto, cpu, cuda or cuda:N") from None
-    if dev.type not in ("cpu", "cuda"):
-        raise ArchprobeError(f"device {device!r}: only cpu and cuda are supported")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        note = f"CUDA is not available (torch {torch.__version__}): measured on the CPU instead"
-        return DeviceChoice(torch.device("cpu"), note)
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise ArchprobeError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
-    return DeviceChoice(dev)
-
-
-def device_name(device: torch.device) -> str:
-    """``torch.cuda.get_device_name`` for CUDA, the CPU model name otherwise."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:  # not Linux: fall through to platform's guess
-        pass
-    return platform.processor() or platform.machine() or "cpu"
 
 
 @dataclass(frozen=True)
@@ -170,46 +133,6 @@ class _Config:
     threads: int
 
 
-def check_dtype(dtype: str) -> Dtype:
-    """``dtype`` if it is fp32, fp16 or bf16; an ArchprobeError naming the allowed set otherwise."""
-    if dtype not in DTYPES:
-        raise ArchprobeError(f"dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
-    return cast(Dtype, dtype)
-
-
-def tf32_enabled() -> bool:
-    """Whether cuDNN may run fp32 convolutions on TF32 tensor cores (PyTorch's default: True)."""
-    return bool(torch.backends.cudnn.allow_tf32)
-
-
-@contextmanager
-def inference_context(device: torch.device, dtype: str) -> Iterator[None]:
-    """No autograd, plus autocast for fp16/bf16; entered once around warm-up and timing.
-
-    Under autocast it is ``no_grad``, not ``inference_mode``: autocast caches its fp16 copies of
-    the weights (for the life of the context) only outside inference mode, where every call
-    would re-cast every weight (checked with the profiler: 3 casts per conv call instead of 1).
-    """
-    if dtype == "fp32":
-        with torch.inference_mode():
-            yield
-        return
-    with torch.no_grad(), torch.autocast(device.type, dtype=DTYPES[dtype]):
-        yield
-
-
-@contextmanager
-def cudnn_benchmark(enabled: bool | None) -> Iterator[None]:
-    """Set ``torch.backends.cudnn.benchmark`` for the block and restore it afterwards."""
-    previous = torch.backends.cudnn.benchmark
-    if enabled is not None:
-        torch.backends.cudnn.benchmark = enabled
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.benchmark = previous
-
-
 def prepare_model(spec: ArchSpec, device: torch.device, channels_last: bool) -> nn.Module:
     """The built model in eval mode, in channels_last when asked (weights and input must agree)."""
     model = build(spec, device).eval()
@@ -219,10 +142,16 @@ def prepare_model(spec: ArchSpec, device: torch.device, channels_last: bool) -> 
     return model
 
 
-def make_input(spec: ArchSpec, batch: int, device: torch.device, channels_last: bool) -> Any:
-    """A random fp32 input batch (autocast casts it, as it would a real one)."""
-    size = spec.input.size
-    x = torch.randn(batch, spec.input.channels, size, size, device=device)
+def make_input(
+    spec: ArchSpec | Sequence[int], batch: int, device: torch.device, channels_last: bool
+) -> Any:
+    """A random fp32 input batch (autocast casts it, as it would a real one).
+
+    ``spec`` is a spec or the per-sample shape (C, H, W) of an arbitrary module's input.
+    """
+    if isinstance(spec, ArchSpec):
+        spec = (spec.input.channels, spec.input.size, spec.input.size)
+    x = torch.randn(batch, *spec, device=device)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
@@ -246,7 +175,7 @@ def _warm_up(model: Callable[[Any], Any], x: Any, device: torch.device, n: int) 
 
 def _time(
     model: Callable[[Any], Any],
-    spec: ArchSpec,
+    sample: Sequence[int],
     batch: int,
     device: torch.device,
     cfg: _Config,
@@ -255,7 +184,7 @@ def _time(
     """Warm up, then ``blocked_autorange`` topped up to ``cfg.min_blocks`` blocks, and "ok"; or
     None and the failure status (the batch's tensors die with this frame)."""
     try:
-        x = make_input(spec, batch, device, cfg.channels_last)
+        x = make_input(sample, batch, device, cfg.channels_last)
         with inference_context(device, cfg.dtype):
             per_call = _warm_up(model, x, device, cfg.warmup)
             timer = benchmark.Timer(
@@ -273,33 +202,6 @@ def _time(
     except RuntimeError as exc:  # reported in the row (OOM or other), never silently dropped
         return None, _failure(exc)
     return benchmark.Measurement(m.number_per_run, raw, m.task_spec), "ok"
-
-
-def measurement_env(
-    choice: DeviceChoice, dtype: str, channels_last: bool, **extra: Any
-) -> dict[str, Any]:
-    """What a measured number depends on, as flat scalars (one DataFrame column each).
-
-    ``extra`` adds or overrides keys (batch, threads, compile, ...). Call it while the settings
-    it reads (``cudnn.benchmark``, TF32) are the ones being measured.
-    """
-    env: dict[str, Any] = {
-        "device": choice.device.type,
-        "device_name": device_name(choice.device),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda or "",
-        "cudnn": torch.backends.cudnn.version() or "",  # type: ignore[no-untyped-call]
-        "dtype": dtype,
-        "autocast": dtype != "fp32",
-        "layout": "channels_last" if channels_last else "contiguous",
-        "threads": torch.get_num_threads(),
-        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
-        "tf32": tf32_enabled(),
-        **extra,
-    }
-    if choice.note:
-        env["note"] = choice.note
-    return env
 
 
 def _failure(exc: RuntimeError) -> str:
@@ -321,14 +223,15 @@ def _free(device: torch.device) -> None:
 
 def _measure_row(
     model: Callable[[Any], Any],
-    spec: ArchSpec,
+    name: str,
+    sample: Sequence[int],
     batch: int,
     choice: DeviceChoice,
     env: dict[str, Any],
     cfg: _Config,
     progress: ProgressFn,
 ) -> LatencyRow:
-    label = f"{spec.name} · batch {batch}"
+    label = f"{name} · batch {batch}"
     progress(f"{label}: warm-up", 0)
     blocks: list[float] = []
 
@@ -336,18 +239,40 @@ def _measure_row(
         blocks.append(seconds)
         progress(f"{label}: {len(blocks)} block(s) of {number} call(s)", 0)
 
-    m, status = _time(model, spec, batch, choice.device, cfg, on_block)
+    m, status = _time(model, sample, batch, choice.device, cfg, on_block)
     if m is None:
         _free(choice.device)
         progress(f"{label}: {status}", 1)
-        return LatencyRow(spec.name, batch, math.nan, math.nan, math.nan, status, env)
+        return LatencyRow(name, batch, math.nan, math.nan, math.nan, status, env)
     env = {**env, "number_per_run": m.number_per_run, "blocks": len(m.raw_times)}
     progress(f"{label}: {m.median * 1e3:.2f} ms", 1)
-    return LatencyRow(spec.name, batch, m.median, m.iqr, batch / m.median, status, env)
+    return LatencyRow(name, batch, m.median, m.iqr, batch / m.median, status, env)
+
+
+def _target(
+    ref: ArchSpec | str | Path | nn.Module,
+    device: torch.device,
+    channels_last: bool,
+    sample_shape: Sequence[int] | None,
+    name: str | None,
+) -> tuple[nn.Module, str, tuple[int, ...]]:
+    """The model to time (never the caller's own module object), its name and sample shape."""
+    if not isinstance(ref, nn.Module):
+        spec = ref if isinstance(ref, ArchSpec) else load_spec(ref)
+        sample = (spec.input.channels, spec.input.size, spec.input.size)
+        return prepare_model(spec, device, channels_last), name or spec.name, sample
+    if sample_shape is None:
+        raise ArchprobeError(
+            "timing an nn.Module needs its per-sample input shape, e.g. (3, 224, 224)"
+        )
+    model = copy.deepcopy(ref).to(device).eval()  # a copy: eval/device/layout stay the caller's
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return model, name or type(ref).__name__, tuple(sample_shape)
 
 
 def measure_latency(
-    ref: ArchSpec | str | Path,
+    ref: ArchSpec | str | Path | nn.Module,
     batches: Sequence[int],
     device: str = "auto",
     dtype: str = "fp32",
@@ -360,11 +285,14 @@ def measure_latency(
     warmup: int = 3,
     threads: int | None = None,
     cudnn_bench: bool | None = True,
+    sample_shape: Sequence[int] | None = None,
+    name: str | None = None,
 ) -> list[LatencyRow]:
     """Median and IQR latency of one model's forward pass at each batch size.
 
     Args:
-        ref: a spec, or a catalog name / alias / YAML path.
+        ref: a spec, a catalog name / alias / YAML path, or any ``nn.Module`` (timed on a copy;
+            then ``sample_shape`` is required).
         batches: batch sizes, measured in this order; an OOM at one does not stop the others.
         device: "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"; see :func:`resolve_device`.
         dtype: "fp32", or "fp16"/"bf16" under ``torch.autocast``.
@@ -377,14 +305,16 @@ def measure_latency(
         threads: intra-op CPU threads (default ``torch.get_num_threads()``, not Timer's 1).
         cudnn_bench: ``torch.backends.cudnn.benchmark`` while measuring (True: cuDNN picks the
             fastest kernel per shape, as in ShuffleNet V2's GPU runs and timm); None: as is.
+        sample_shape: per-sample input shape (C, H, W) of an ``nn.Module`` ref.
+        name: the rows' model name (default: the spec's name or the module's class name).
     """
-    spec = ref if isinstance(ref, ArchSpec) else load_spec(ref)
     threads = threads or torch.get_num_threads()
     cfg = _Config(
         check_dtype(dtype), channels_last, compile, min_run_time, min_blocks, warmup, threads
     )
     choice = resolve_device(device)
-    model: Callable[[Any], Any] = prepare_model(spec, choice.device, channels_last)
+    module, label, sample = _target(ref, choice.device, channels_last, sample_shape, name)
+    model: Callable[[Any], Any] = module
     if compile:
         # Static shapes: each batch size gets its own graph instead of one dynamic-shape graph.
         model = torch.compile(model, dynamic=False)
@@ -393,5 +323,5 @@ def measure_latency(
         for batch in batches:
             env = measurement_env(choice, dtype, channels_last, threads=threads, compile=compile)
             env.update(requested_device=device, batch=batch)
-            rows.append(_measure_row(model, spec, batch, choice, env, cfg, report))
+            rows.append(_measure_row(model, label, sample, batch, choice, env, cfg, report))
     return rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -177,6 +178,9 @@ def profile(
     dtype: str = "fp32",
     name: str | None = None,
     match: bool = True,
+    measure: Sequence[str] = (),
+    batches: Sequence[int] = (1,),
+    measure_device: str = "auto",
 ) -> Profile:
     """Params, MACs, activations, element ops, bytes and forward/backward FLOPs of any module.
 
@@ -189,6 +193,10 @@ def profile(
         dtype: fp32, fp16 or bf16 (parameters and inputs are cast on the copy).
         name: model name in the rows; default the class name (or the matching spec's name).
         match: look for a catalog spec with the same state_dict shapes.
+        measure: "latency" (median ± IQR per batch, as for specs) and/or "memory" (measured
+            inference and SGD-momentum training peaks; training needs (batch, classes) logits).
+        batches: batch sizes of the measurements.
+        measure_device: where to measure ("auto": CUDA when available).
 
     Returns:
         A :class:`Profile` (a Results): one ``traced`` entry per (module path, op category)
@@ -209,7 +217,56 @@ def profile(
     entries = _op_entries(rec, label) + _param_entries(model, label, _main_categories(rec))
     uncounted = tuple((op, cat, n) for (op, cat), n in rec.uncounted.items())
     shape = tuple(xs[0].shape)
+    if measure:
+        measured, measure_notes = _measurements(
+            model, label, shape[1:], measure, batches, measure_device, dtype
+        )
+        entries, notes = entries + measured, (*notes, *measure_notes)
     return Profile(entries, label, shape, ran_on, uncounted, notes, spec[0] if spec else None)
+
+
+def _measurements(
+    model: nn.Module,
+    label: str,
+    sample: tuple[int, ...],
+    measure: Sequence[str],
+    batches: Sequence[int],
+    device: str,
+    dtype: str,
+) -> tuple[list[Entry], list[str]]:
+    """Measured latency and memory rows of any module, the same rows specs get (on copies)."""
+    from archprobe.latency import measure_latency, to_entries
+    from archprobe.memory_measure import measure_inference, measure_training
+    from archprobe.torch_env import resolve_device
+
+    unknown = set(measure) - {"latency", "memory"}
+    if unknown:
+        raise ArchprobeError(
+            f"unknown measurement {sorted(unknown)[0]!r} (allowed: latency, memory)"
+        )
+    entries: list[Entry] = []
+    notes: list[str] = []
+    if "latency" in measure:
+        rows = measure_latency(model, batches, device, dtype, sample_shape=sample, name=label)
+        entries += to_entries(rows)
+    if "memory" in measure:
+        dev = resolve_device(device).device
+        for batch in batches:
+            shape = cast(tuple[int, int, int, int], (batch, *sample))
+            for mode in ("inference", "training"):
+                try:
+                    m = (
+                        measure_inference(model, shape, dev)
+                        if mode == "inference"
+                        else measure_training(model, shape, dev, "sgd_momentum")
+                    )
+                except (RuntimeError, ValueError) as exc:  # e.g. no (batch, classes) logits
+                    notes.append(f"memory {mode} at batch {batch} not measured: {_first_line(exc)}")
+                    continue
+                env = {"batch": batch, "mode": mode, "device": m.device, "method": m.method}
+                values = {"peak_bytes": float(m.peak_bytes)}
+                entries.append(Entry(label, "", "memory", "measured", values, env))
+    return entries, notes
 
 
 def match_spec(model: nn.Module) -> tuple[str, tuple[int, ...]] | None:

@@ -239,7 +239,7 @@ def measure_ceilings(
     """
     import torch
 
-    from archprobe.latency import DTYPES, device_name, tf32_enabled
+    from archprobe.torch_env import DTYPES, device_name, tf32_enabled
 
     math = math or math_mode(dtype, device.type, tf32_enabled())
     cuda = device.type == "cuda"
@@ -370,7 +370,7 @@ def roofline(
     Args:
         ref: a spec, or a catalog name / YAML path.
         batch: images per forward pass.
-        device: as :func:`archprobe.latency.resolve_device` (no CUDA: the CPU, with a note).
+        device: as :func:`archprobe.torch_env.resolve_device` (no CUDA: the CPU, with a note).
         dtype: "fp32", or "fp16"/"bf16" under autocast. fp32 convolutions on CUDA use the TF32
             peak while ``torch.backends.cudnn.allow_tf32`` is True (PyTorch's default).
         channels_last: measure the model and input in NHWC.
@@ -379,11 +379,11 @@ def roofline(
         ceilings: the device's ceilings (default: :func:`device_ceilings`, measured per call on
             an unknown device; pass one object to every model of a comparison).
     """
-    from archprobe import latency
+    from archprobe import latency, torch_env
 
     a = analyze_spec(ref)
-    choice = latency.resolve_device(device)
-    math = math_mode(latency.check_dtype(dtype), choice.device.type, latency.tf32_enabled())
+    choice = torch_env.resolve_device(device)
+    math = math_mode(torch_env.check_dtype(dtype), choice.device.type, torch_env.tf32_enabled())
     ceil = ceilings or device_ceilings(choice.device, dtype, math)
     report = analytic_roofline(a, batch, dtype, ceil, math)
     if not measure:
@@ -391,9 +391,9 @@ def roofline(
     model = latency.prepare_model(a.spec, choice.device, channels_last)
     x = latency.make_input(a.spec, batch, choice.device, channels_last)
     scopes = [r.scope for r in report.layers]
-    with latency.cudnn_benchmark(True), latency.inference_context(choice.device, dtype):
+    with torch_env.cudnn_benchmark(True), torch_env.inference_context(choice.device, dtype):
         for _ in range(2):  # warm-up: cuDNN autotuning and allocator growth stay unprofiled
             model(x)
         times = layer_times(model, x, scopes, iters)
-        env = latency.measurement_env(choice, dtype, channels_last, batch=batch, iters=iters)
+        env = torch_env.measurement_env(choice, dtype, channels_last, batch=batch, iters=iters)
     return report.with_times(times, env)

@@ -18,7 +18,6 @@ import argparse
 from archprobe.latency import (
     LatencyRow,
     measure_latency,
-    resolve_device,
     throughput_ratios,
 )
 from archprobe.report.latency import (
@@ -31,6 +30,7 @@ from archprobe.report.latency import (
     to_text,
 )
 from archprobe.roofline import RooflineReport, device_ceilings, measure_ceilings, roofline
+from archprobe.torch_env import resolve_device
 
 
 def parse_args() -> argparse.Namespace:

@@ -70,3 +70,11 @@ def raising(num_classes: int = 10) -> nn.Module:
 
 def not_a_module() -> int:
     return 3
+
+
+def cifar_resnet20() -> nn.Module:
+    """archprobe's resnet20 built as a plain module (what a user's own CIFAR ResNet would be)."""
+    from archprobe.builder import build
+    from archprobe.spec import load_spec
+
+    return build(load_spec("resnet20"), device="cpu")

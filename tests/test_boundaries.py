@@ -41,6 +41,7 @@ TORCH_ALLOWED = {
     "profiler.py",
     "profile_ops.py",
     "latency.py",
+    "torch_env.py",
     "proofs/common.py",
     "proofs/forms.py",
     "proofs/depth2.py",

@@ -20,12 +20,12 @@ from archprobe.errors import ArchprobeError
 from archprobe.latency import (
     LatencyRow,
     measure_latency,
-    resolve_device,
     throughput_ratios,
     to_entries,
 )
 from archprobe.report.latency import env_stamp, latency_table, progress_bar, to_text
 from archprobe.results import Results
+from archprobe.torch_env import resolve_device
 
 REAL_BUILD, REAL_FREE = latency.build, latency._free
 FAST: dict[str, Any] = {"min_run_time": 0.01, "min_blocks": 3, "warmup": 2}

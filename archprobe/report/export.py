@@ -133,14 +133,16 @@ def markdown(
     comparison: Comparison, extra: list[str] | None = None, device: str = "analytic (no device)"
 ) -> str:
     """A Markdown report: stages, totals, paper check, any extra sections, then the stamp."""
-    names = " vs ".join(m.name for m in comparison.models)
+    names = " vs ".join(comparison.results.models)
     lines = [
         f"# {names}",
         "",
         "MACs are multiply-accumulates (the papers' 'FLOPs'); all counts are per image.",
         "",
     ]
-    lines += _stage_section(comparison) + _totals_section(comparison) + _paper_section(comparison)
+    if comparison.models:  # spec models (profiled modules come as extra sections)
+        lines += _stage_section(comparison) + _totals_section(comparison)
+        lines += _paper_section(comparison)
     lines += extra or []
     lines += ["## Provenance", "", *(f"- {k}: `{v}`" for k, v in stamp(device).items()), ""]
     return "\n".join(lines)

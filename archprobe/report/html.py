@@ -212,15 +212,19 @@ SECTIONS: tuple[SectionFn, ...] = (
 )
 """The sections of a comparison report, in page order."""
 
+PROFILE_SECTIONS: tuple[SectionFn, ...] = (tables.profiles_section, latency_section)
+"""The sections when the models are profiled modules (no specs, stages or findings)."""
+
 
 def comparison_html(c: Comparison, stamp: dict[str, str]) -> str:
     """The whole report of a comparison as one HTML document."""
     page = Page(
-        " vs ".join(m.name for m in c.models),
+        " vs ".join(c.results.models),
         "MACs are multiply-accumulates (the papers' 'FLOPs'); counts are per image unless a "
         "batch is named. Hover a plot for values; the legend toggles models.",
     )
-    for section in SECTIONS:
+    sections = PROFILE_SECTIONS if "profiles" in c.sections else SECTIONS
+    for section in sections:
         section(page, c)
     return render_page(page, stamp, get_plotlyjs())
 

@@ -56,6 +56,20 @@ def summary_section(page: Page, c: Comparison) -> None:
         s.parts.append(rich_table_html(paper))
 
 
+def profiles_section(page: Page, c: Comparison) -> None:
+    """Models given as modules: dispatch-level counts aligned by module path, per category."""
+    from archprobe.report.profile import aligned_table, category_table, profile_lines
+
+    profiles = c.sections["profiles"]
+    names = [p.name for p in profiles]
+    s = page.section("profiles", "Profiled modules (dispatch-level counts)")
+    for metric in ("macs", "params"):
+        s.parts.append(rich_table_html(aligned_table(c.results, names, metric)))
+    for p in profiles:
+        s.parts.append(rich_table_html(category_table(p)))
+        s.parts.append(f'<p class="note">{esc(" · ".join(profile_lines(p)))}</p>')
+
+
 def stage_table_html(c: Comparison) -> str:
     """The stage-aligned table in the layout of ResNeXt Table 1."""
     from archprobe.report.table import compare_table
