@@ -144,10 +144,14 @@ def _register_subcommands() -> None:
     from archprobe.cli_check import check
     from archprobe.cli_compare import compare
     from archprobe.cli_report import report
+    from archprobe.cli_sweep import solve, sweep, sweep_results
 
     app.command("compare")(compare)
     app.command("report")(report)
     app.command("check")(check)
+    app.command("solve")(solve)
+    app.command("sweep")(sweep)
+    app.command("sweep-results")(sweep_results)
 
 
 _register_subcommands()

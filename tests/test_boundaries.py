@@ -33,6 +33,12 @@ CORE = [
     "archprobe.compare",
     "archprobe.cli_compare",
     "archprobe.cli",
+    "archprobe.sweep.solve",
+    "archprobe.sweep.spec",
+    "archprobe.sweep.configs",
+    "archprobe.sweep.run",
+    "archprobe.sweep.store",
+    "archprobe.cli_sweep",
 ]
 TORCH_ALLOWED = {
     "builder.py",

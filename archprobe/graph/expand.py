@@ -34,6 +34,11 @@ def _located(spec: ArchSpec, path: tuple[str | int, ...], message: str) -> SpecE
     return SpecError(message, loc, ".".join(map(str, path)))
 
 
+def head_nodes(cin: int, classes: int) -> tuple[Node, ...]:
+    """Global average pool and the fc classifier (torchvision's ``avgpool``, ``fc``)."""
+    return (OpNode("avgpool", GlobalAvgPool()), OpNode("fc", Linear(cin, classes)))
+
+
 def expand(spec: ArchSpec) -> Graph:
     """Build the op graph of a spec.
 
@@ -56,7 +61,7 @@ def expand(spec: ArchSpec) -> Graph:
         except GraphError as exc:
             raise _located(spec, ("stages", i), str(exc)) from None
         cin = stage.width
-    head = (OpNode("avgpool", GlobalAvgPool()), OpNode("fc", Linear(cin, spec.head.classes)))
+    head = head_nodes(cin, spec.head.classes)
     sections.append(Section("head", head))
     size = spec.input.size
     graph = Graph(spec.name, (spec.input.channels, size, size), tuple(sections))

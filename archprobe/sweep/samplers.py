@@ -1,0 +1,69 @@
+"""pycls-style samplers for random sweeps: ``{int: [8, 64], dist: log_uniform, quantize: 8}``.
+
+Distributions (pycls ``rand_*``): ``uniform`` on [low, high]; ``log_uniform``, uniform in log
+space; ``power2_uniform``, uniform over the powers of two in [low, high]. ``quantize: q`` rounds
+to the nearest multiple of q inside the range. Every draw comes from a ``random.Random`` seeded by
+the sweep, so a seed fixes the whole sample.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+Dist = Literal["uniform", "log_uniform", "power2_uniform"]
+DISTS: tuple[str, ...] = ("uniform", "log_uniform", "power2_uniform")
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """A random axis: ``kind`` int or float over [low, high] with a distribution and a step."""
+
+    kind: Literal["int", "float"]
+    low: float
+    high: float
+    dist: Dist = "uniform"
+    quantize: float | None = None
+
+    def sample(self, rng: random.Random) -> int | float:
+        if self.dist == "power2_uniform":
+            return self._cast(rng.choice(self.powers2()))
+        if self.dist == "log_uniform":
+            x = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+        else:
+            x = rng.uniform(self.low, self.high)
+        return self._cast(self._quantized(x))
+
+    def powers2(self) -> list[int]:
+        lo, hi = math.ceil(math.log2(self.low)), math.floor(math.log2(self.high))
+        return [2**e for e in range(lo, hi + 1)]
+
+    def _quantized(self, x: float) -> float:
+        q = self.quantize
+        if q is None:
+            return round(x) if self.kind == "int" else x
+        y = round(x / q) * q
+        if y > self.high:
+            y -= q
+        if y < self.low:
+            y += q
+        return y
+
+    def _cast(self, x: float) -> int | float:
+        return round(x) if self.kind == "int" else float(x)
+
+    def problem(self) -> str | None:
+        """Why this sampler can draw nothing, or None."""
+        if self.low > self.high:
+            return f"empty range [{self.low}, {self.high}]"
+        if self.dist in ("log_uniform", "power2_uniform") and self.low <= 0:
+            return f"{self.dist} needs a positive lower bound, got {self.low}"
+        if self.dist == "power2_uniform" and not self.powers2():
+            return f"no power of two in [{self.low}, {self.high}]"
+        if self.quantize is not None and (
+            self.quantize <= 0 or math.floor(self.high / self.quantize) * self.quantize < self.low
+        ):
+            return f"no multiple of quantize {self.quantize} in [{self.low}, {self.high}]"
+        return None

@@ -1,0 +1,249 @@
+"""Sweep spec files (``specs/sweeps/*.yaml``), read by the strict loader with file:line:col errors.
+
+```yaml
+sweep: resnext50-cardinality
+base: resnet50                    # catalog name or path (relative to this file)
+mode: zip                         # grid | zip | random (random needs n; seed defaults to 0)
+axes:                             # dotted key path of the base spec -> values or a sampler
+  block.groups: [1, 2, 4, 8, 32]
+  stages.2.depth: {int: [2, 8], dist: uniform}
+solve: {preserve: block-params}   # optional: derive block.width_per_group from block.groups
+constraints: {macs: [3.9e9, 4.4e9]}   # analytic rejection before anything is built
+measure: [latency]                # optional: latency (torch) and/or memory (predicted training)
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archprobe.errors import SourceLoc, SpecError
+from archprobe.spec.catalog import find_spec
+from archprobe.spec.errors_map import locate
+from archprobe.spec.merge import load_merged
+from archprobe.spec.strict_yaml import KeyPath, SourceMap, load_yaml
+from archprobe.sweep.samplers import DISTS, Sampler
+from archprobe.sweep.solve import PRESERVE
+
+TOP_KEYS = ("sweep", "base", "mode", "axes", "solve", "constraints", "seed", "n", "measure")
+MODES = ("grid", "zip", "random")
+METRICS = ("params", "macs", "acts")
+MEASURES = ("latency", "memory")
+SETTINGS = ("batch", "device")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept key path: a list of values, or a sampler (random mode)."""
+
+    key: str
+    path: KeyPath
+    values: tuple[Any, ...] | None = None
+    sampler: Sampler | None = None
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep file."""
+
+    name: str
+    file: Path
+    base_path: Path
+    base_doc: dict[str, Any]
+    base_smap: SourceMap
+    mode: str
+    axes: tuple[Axis, ...]
+    solve: str | None = None
+    constraints: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    seed: int = 0
+    n: int | None = None
+    measure: tuple[str, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
+    smap: SourceMap = field(default_factory=dict)
+
+    def loc(self, *path: str | int) -> SourceLoc | None:
+        return locate(self.smap, path)
+
+
+class _Reader:
+    """Raises SpecErrors located in the sweep file."""
+
+    def __init__(self, smap: SourceMap) -> None:
+        self.smap = smap
+
+    def error(self, message: str, *path: str | int) -> SpecError:
+        return SpecError(message, locate(self.smap, path), ".".join(map(str, path)))
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def parse_path(key: str) -> KeyPath:
+    return tuple(int(p) if p.isdigit() else p for p in key.split("."))
+
+
+def path_problem(doc: Any, path: KeyPath) -> str | None:
+    """Why ``path`` cannot address a value of ``doc`` (a missing last key may be new), or None."""
+    node = doc
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, list):
+            if not isinstance(part, int) or not 0 <= part < len(node):
+                where = ".".join(map(str, path[: i + 1]))
+                return f"{where}: no such list index (length {len(node)})"
+            node = node[part]
+        elif isinstance(node, dict):
+            if part not in node and not last and not isinstance(path[i + 1], str):
+                return f"unknown key path: {'.'.join(map(str, path[: i + 1]))} is not in the base"
+            node = node.get(part, {}) if not last else None
+        else:
+            return f"unknown key path: {'.'.join(map(str, path[:i]))} is a value, not a section"
+    return None
+
+
+def _sampler(r: _Reader, raw: dict[str, Any], key: str) -> Sampler:
+    kinds = [k for k in ("int", "float") if k in raw]
+    extra = set(raw) - {"int", "float", "dist", "quantize"}
+    if len(kinds) != 1 or extra:
+        raise r.error(
+            "a sampler is {int: [low, high]} or {float: [low, high]} with optional dist and "
+            f"quantize (got keys {sorted(raw)})",
+            "axes",
+            key,
+        )
+    kind = kinds[0]
+    bounds, dist, q = raw[kind], raw.get("dist", "uniform"), raw.get("quantize")
+    if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_number, bounds))):
+        raise r.error(f"{kind}: must be [low, high], got {bounds!r}", "axes", key, kind)
+    if dist not in DISTS:
+        raise r.error(f"unknown dist {dist!r} (choose from {', '.join(DISTS)})", "axes", key)
+    if q is not None and not _number(q):
+        raise r.error(f"quantize must be a number, got {q!r}", "axes", key, "quantize")
+    s = Sampler(kind, bounds[0], bounds[1], dist, q)
+    if (problem := s.problem()) is not None:
+        raise r.error(problem, "axes", key)
+    return s
+
+
+def _axis(r: _Reader, key: Any, raw: Any, mode: str, base: dict[str, Any]) -> Axis:
+    if not isinstance(key, str) or not key:
+        raise r.error(f"an axis is a dotted key path of the base spec, got {key!r}", "axes")
+    path = parse_path(key)
+    if (problem := path_problem(base, path)) is not None:
+        raise r.error(problem, "axes", key)
+    if isinstance(raw, list):
+        if not raw:
+            raise r.error("empty axis: give at least one value", "axes", key)
+        return Axis(key, path, values=tuple(raw))
+    if isinstance(raw, dict):
+        if mode != "random":
+            raise r.error(f"a sampler needs mode: random (mode is {mode})", "axes", key)
+        return Axis(key, path, sampler=_sampler(r, raw, key))
+    raise r.error(f"an axis takes a list of values or a sampler, got {raw!r}", "axes", key)
+
+
+def _axes(r: _Reader, doc: dict[str, Any], mode: str, base: dict[str, Any]) -> tuple[Axis, ...]:
+    raw = doc.get("axes")
+    if not isinstance(raw, dict) or not raw:
+        raise r.error("axes: a non-empty mapping of key path -> values is required", "axes")
+    axes = tuple(_axis(r, k, v, mode, base) for k, v in raw.items())
+    if mode == "zip":
+        lengths = {a.key: len(a.values or ()) for a in axes}
+        if len(set(lengths.values())) > 1:
+            raise r.error(f"zip axes must have equal lengths, got {lengths}", "axes")
+    return axes
+
+
+def _constraints(r: _Reader, raw: Any) -> dict[str, tuple[float | None, float | None]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise r.error("constraints: a mapping {metric: [low, high]}", "constraints")
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for metric, bounds in raw.items():
+        if metric not in METRICS:
+            allowed = ", ".join(METRICS)
+            raise r.error(f"unknown metric (choose from {allowed})", "constraints", metric)
+        ok = isinstance(bounds, list) and len(bounds) == 2
+        if not ok or not all(b is None or _number(b) for b in bounds):
+            raise r.error("must be [low, high] (null for no bound)", "constraints", metric)
+        lo, hi = bounds
+        if lo is not None and hi is not None and lo > hi:
+            raise r.error(f"empty range: {lo} > {hi}", "constraints", metric)
+        out[metric] = (lo, hi)
+    return out
+
+
+def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    if raw is None:
+        return (), {}
+    if isinstance(raw, str):
+        raw = [raw]
+    settings: dict[str, Any] = {"batch": 1, "device": "auto"}
+    if isinstance(raw, dict):
+        settings.update({k: v for k, v in raw.items() if k in SETTINGS})
+        raw = raw.get("what", [])
+    if not isinstance(raw, list) or any(m not in MEASURES for m in raw):
+        raise r.error(f"measure: a list of {', '.join(MEASURES)}", "measure")
+    return tuple(raw), settings
+
+
+def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str, int, int | None, str | None]:
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise r.error(f"unknown key (allowed: {', '.join(TOP_KEYS)})", key)
+    name, mode = doc.get("sweep"), doc.get("mode", "grid")
+    if not isinstance(name, str) or not name:
+        raise r.error("sweep: a name is required (sweep: my-sweep)", "sweep")
+    if mode not in MODES:
+        raise r.error(f"unknown mode {mode!r} (choose from {', '.join(MODES)})", "mode")
+    seed, n = doc.get("seed", 0), doc.get("n")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise r.error("seed must be an integer", "seed")
+    if mode == "random" and (not isinstance(n, int) or n < 1):
+        raise r.error("random mode needs n: the number of configs to sample", "n" if n else "mode")
+    solve = doc.get("solve")
+    if solve is not None:
+        if not isinstance(solve, dict) or solve.get("preserve") not in PRESERVE or len(solve) > 1:
+            raise r.error(f"solve: {{preserve: {'|'.join(PRESERVE)}}}", "solve")
+        solve = solve["preserve"]
+    return name, mode, seed, n, solve
+
+
+def load_sweep(path: Path) -> SweepSpec:
+    """Read and validate a sweep file (each axis is checked against the base spec).
+
+    Raises:
+        SpecError: located at the sweep file's offending key.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"cannot read sweep file: {exc.strerror}", None, str(path)) from None
+    doc, smap = load_yaml(text, path)
+    r = _Reader(smap)
+    if not isinstance(doc, dict):
+        raise r.error("a sweep file is a mapping (sweep, base, mode, axes, ...)")
+    name, mode, seed, n, solve = _scalars(r, doc)
+    if not isinstance(doc.get("base"), str):
+        raise r.error("base: a catalog name or a spec path is required", "base")
+    try:
+        base_path = find_spec(doc["base"], relative_to=path)
+    except SpecError as exc:
+        raise r.error(exc.message, "base") from None
+    base_doc, base_smap = load_merged(base_path, find_spec)
+    axes = _axes(r, doc, mode, base_doc)
+    if solve is not None and any(a.key == "block.width_per_group" for a in axes):
+        raise r.error("solve derives block.width_per_group; do not sweep it too", "solve")
+    measure, settings = _measure(r, doc.get("measure"))
+    spec = SweepSpec(
+        name, path, base_path, base_doc, base_smap, mode, axes, solve,
+        _constraints(r, doc.get("constraints")), seed, n, measure, settings, smap,
+    )  # fmt: skip
+    from archprobe.sweep.configs import check_axes
+
+    check_axes(spec)
+    return spec

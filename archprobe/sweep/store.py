@@ -1,0 +1,62 @@
+"""SQLite store of sweep rows: one row per config key, WAL, INSERT OR IGNORE (resumable)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY, sweep TEXT NOT NULL, idx INTEGER NOT NULL, config TEXT NOT NULL,
+    params INTEGER, macs INTEGER, acts INTEGER, measured TEXT, created REAL
+)"""
+COLUMNS = ("key", "sweep", "idx", "config", "params", "macs", "acts", "measured", "created")
+
+
+class Store:
+    """Rows of one or more sweeps in one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path))
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(SCHEMA)
+        self.db.commit()
+
+    def keys(self) -> set[str]:
+        return {k for (k,) in self.db.execute("SELECT key FROM results")}
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert rows (dicts with the row fields); existing keys are kept, then commit."""
+        now = time.time()
+        self.db.executemany(
+            "INSERT OR IGNORE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r["key"], r["sweep"], r["idx"], json.dumps(r["config"], sort_keys=True),
+                    r["params"], r["macs"], r["acts"],
+                    json.dumps(r["measured"]) if r.get("measured") is not None else None, now,
+                )
+                for r in rows
+            ],
+        )  # fmt: skip
+        self.db.commit()
+
+    def rows(self) -> list[dict[str, Any]]:
+        cur = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM results ORDER BY sweep, idx")
+        out = []
+        for rec in cur:
+            row = dict(zip(COLUMNS, rec, strict=True))
+            row["config"] = json.loads(row["config"])
+            row["measured"] = json.loads(row["measured"]) if row["measured"] else None
+            out.append(row)
+        return out
+
+    def close(self) -> None:
+        self.db.close()

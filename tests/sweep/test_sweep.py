@@ -1,0 +1,105 @@
+"""Sweeps: solver (ResNeXt Table 2), samplers, sweep specs, store resume."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from archprobe.errors import SpecError
+from archprobe.graph.cost import Cost
+from archprobe.graph.expand import expand
+from archprobe.spec import list_specs, load_spec
+from archprobe.sweep.configs import generate
+from archprobe.sweep.fast import spec_cost
+from archprobe.sweep.run import run_sweep
+from archprobe.sweep.samplers import Sampler
+from archprobe.sweep.solve import solve_width
+from archprobe.sweep.spec import load_sweep
+from archprobe.sweep.store import Store
+
+SWEEPS = Path(__file__).resolve().parents[2] / "specs" / "sweeps"
+TABLE2 = [(1, 64, 64), (2, 40, 80), (4, 24, 96), (8, 14, 112), (32, 4, 128)]
+
+
+@pytest.mark.parametrize(("c", "d", "width"), TABLE2)
+def test_solver_reproduces_table2(c: int, d: int, width: int) -> None:
+    s = solve_width("resnet50", c, "block-params")
+    assert (s.width_per_group, s.group_width) == (d, width)
+
+
+def test_sampler_deterministic_and_quantized() -> None:
+    s = Sampler("int", 8, 64, "log_uniform", 8)
+    a = [s.sample(random.Random(3)) for _ in range(50)]
+    assert a == [s.sample(random.Random(3)) for _ in range(50)]
+    assert all(v % 8 == 0 and 8 <= v <= 64 for v in a)
+    p2 = Sampler("int", 1, 64, "power2_uniform")
+    assert {p2.sample(random.Random(i)) for i in range(200)} <= {1, 2, 4, 8, 16, 32, 64}
+
+
+def test_cardinality_zip() -> None:
+    configs, _ = generate(load_sweep(SWEEPS / "resnext50_cardinality.yaml"))
+    assert [c.metrics["params"] for c in configs][-1] == 25_028_904
+    assert len(configs) == 5
+
+
+def _write(tmp: Path, body: str) -> Path:
+    p = tmp / "s.yaml"
+    p.write_text(body, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("sweep: s\nbase: resnet50\naxes:\n  block.grups: [1, 2]\n", "did you mean 'groups'"),
+        ("sweep: s\nbase: resnet50\naxes:\n  block.groups: []\n", "empty axis"),
+        ("sweep: s\nbase: resnet50\naxes:\n  stages.9.depth: [1]\n", "no such list index"),
+        (
+            "sweep: s\nbase: resnet50\naxes:\n  block.groups: [1, 2]\n"
+            "constraints: {macs: [1, 2]}\n",
+            "reject all 2",
+        ),
+    ],
+)
+def test_bad_sweeps(tmp_path: Path, body: str, needle: str) -> None:
+    with pytest.raises(SpecError) as info:
+        generate(load_sweep(_write(tmp_path, body)))
+    assert needle in info.value.format()
+
+
+def test_random_deterministic_and_constrained(tmp_path: Path) -> None:
+    body = (
+        "sweep: r\nbase: resnet50\nmode: random\nn: 20\nseed: 1\naxes:\n"
+        "  stages.2.depth: {int: [2, 8]}\n  block.groups: {int: [1, 8], dist: power2_uniform}\n"
+        "constraints: {macs: [3.5e9, 4.5e9]}\n"
+    )
+    a, _ = generate(load_sweep(_write(tmp_path, body)))
+    b, _ = generate(load_sweep(_write(tmp_path, body)))
+    assert [c.key for c in a] == [c.key for c in b]
+    assert all(3.5e9 <= c.metrics["macs"] <= 4.5e9 for c in a)
+
+
+def test_store_resume(tmp_path: Path) -> None:
+    sweep = load_sweep(SWEEPS / "resnext50_cardinality.yaml")
+    full = tmp_path / "full.db"
+    run_sweep(sweep, full)
+    configs, _ = generate(sweep)
+    partial = tmp_path / "part.db"
+    store = Store(partial)
+    store.add([{"key": c.key, "sweep": sweep.name, "idx": c.index, "config": c.values,
+                **c.metrics} for c in configs[:2]])  # fmt: skip
+    store.close()
+    summary = run_sweep(sweep, partial)
+    assert (summary.skipped, summary.done) == (2, 3)
+    strip = [{k: v for k, v in r.items() if k != "created"} for r in Store(partial).rows()]
+    assert strip == [{k: v for k, v in r.items() if k != "created"} for r in Store(full).rows()]
+
+
+@pytest.mark.parametrize("name", [e.name for e in list_specs()])
+def test_fast_totals_equal_the_graph_walk(name: str) -> None:
+    """The sweep's memoised per-block costs equal the full graph walk for every catalog spec."""
+    spec = load_spec(name)
+    graph_total = sum((leaf.cost for leaf in expand(spec).leaves), Cost())
+    assert spec_cost(spec).total == graph_total
