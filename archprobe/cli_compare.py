@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from archprobe.cli_common import err, out, ready, user_errors
+from archprobe.units import parse_positive_ints
 
 if TYPE_CHECKING:
     from archprobe.compare import Comparison, Measure
@@ -77,11 +78,8 @@ def _choice(name: str, value: str) -> str:
 
 
 def _batches(text: str) -> tuple[int, ...]:
-    try:
-        batches = tuple(int(b) for b in text.split(",") if b.strip())
-    except ValueError:
-        batches = ()
-    if not batches or min(batches) < 1:
+    batches = parse_positive_ints(text)
+    if batches is None:
         raise typer.BadParameter(
             f"{text!r}; expected positive integers like 1,32,256", param_hint="--batch"
         )

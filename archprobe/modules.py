@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from archprobe.errors import ArchprobeError
+from archprobe.units import parse_positive_ints
 
 
 def is_module_ref(ref: str) -> bool:
@@ -36,11 +37,8 @@ def parse_kwargs(text: str | None) -> dict[str, Any]:
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """``"1,3,224,224"`` -> ``(1, 3, 224, 224)``."""
-    try:
-        shape = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        shape = ()
-    if not shape or min(shape) < 1:
+    shape = parse_positive_ints(text)
+    if shape is None:
         raise ArchprobeError(f"--input {text!r}: expected positive integers like 1,3,224,224")
     return shape
 

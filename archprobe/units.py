@@ -1,4 +1,5 @@
-"""Number formatting with explicit units (MACs canonical; FLOPs only when labelled 2×MAC)."""
+"""Number formatting with explicit units (MACs canonical; FLOPs only when labelled 2×MAC), and
+the one parser of comma-separated sizes the CLI options share."""
 
 from __future__ import annotations
 
@@ -30,3 +31,12 @@ def signed_percent(new: float, old: float) -> str:
 
 def signed_si(delta: float, unit: str = "") -> str:
     return ("+" if delta >= 0 else "−") + si(abs(delta), unit)
+
+
+def parse_positive_ints(text: str) -> tuple[int, ...] | None:
+    """``"1,32,256"`` -> ``(1, 32, 256)``; None when empty, not integers, or any below 1."""
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        return None
+    return values if values and min(values) >= 1 else None
