@@ -150,8 +150,16 @@ def _run(specs: list[str], options: Measure) -> Comparison:
 
 def _device_stamp(comparison: Comparison) -> str:
     rows = comparison.sections.get("latency") or []
-    envs = {str(r.env.get("device_name", "")) for r in rows}
+    envs = {_describe(r.env) for r in rows if r.env.get("device_name")}
     return ", ".join(sorted(e for e in envs if e)) or "analytic (no device)"
+
+
+def _describe(env: dict[str, Any]) -> str:
+    """Device name, plus CUDA runtime, driver and cuDNN versions for a GPU."""
+    name = str(env["device_name"])
+    if env.get("device") != "cuda":
+        return name
+    return f"{name} (CUDA {env.get('cuda')}, driver {env.get('driver')}, cuDNN {env.get('cudnn')})"
 
 
 def section_renderables(comparison: Comparison) -> list[Any]:

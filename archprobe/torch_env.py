@@ -61,6 +61,25 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
+def cuda_driver() -> str:
+    """The NVIDIA driver version (``nvidia-smi``), or the CUDA driver API version torch reports."""
+    import shutil
+    import subprocess
+
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        try:
+            done = subprocess.run(
+                [smi, "--query-gpu=driver_version", "--format=csv,noheader"],
+                capture_output=True, text=True, timeout=10, check=True,
+            )  # fmt: skip
+            return done.stdout.splitlines()[0].strip()
+        except (OSError, subprocess.SubprocessError, IndexError):
+            pass
+    version = int(getattr(torch._C, "_cuda_getDriverVersion", lambda: 0)())
+    return f"CUDA driver API {version // 1000}.{version % 1000 // 10}" if version else "unknown"
+
+
 def check_dtype(dtype: str) -> Dtype:
     """``dtype`` if it is fp32, fp16 or bf16; an ArchprobeError naming the allowed set otherwise."""
     if dtype not in DTYPES:
@@ -123,6 +142,8 @@ def measurement_env(
         "tf32": tf32_enabled(),
         **extra,
     }
+    if choice.device.type == "cuda":
+        env["driver"] = cuda_driver()
     if choice.note:
         env["note"] = choice.note
     return env

@@ -29,10 +29,20 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _archprobe_version() -> str:
+    """The installed version, or the source tree's when run from a checkout (``PYTHONPATH=.``)."""
+    installed = _version("archprobe")
+    if installed != "not installed":
+        return installed
+    from archprobe import __version__
+
+    return f"{__version__} (source tree)"
+
+
 def stamp(device: str = "analytic (no device)") -> dict[str, str]:
     """Provenance of a report: versions, device, command and time (UTC)."""
     return {
-        "archprobe": _version("archprobe"),
+        "archprobe": _archprobe_version(),
         "torch": _version("torch"),
         "python": platform.python_version(),
         "device": device,

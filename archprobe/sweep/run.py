@@ -47,7 +47,12 @@ def measure_config(
     if "latency" in what:
         from archprobe.latency import measure_latency
 
-        row = measure_latency(spec, [batch], device=str(settings.get("device", "auto")))[0]
+        row = measure_latency(
+            spec, [batch], device=str(settings.get("device", "auto")),
+            dtype=str(settings.get("dtype", "fp32")),
+            channels_last=bool(settings.get("channels_last", False)),
+            min_run_time=float(settings.get("min_time", 0.5)),
+        )[0]  # fmt: skip
         out.update(latency_s=row.median_s, latency_iqr_s=row.iqr_s, status=row.status)
     return out
 

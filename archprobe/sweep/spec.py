@@ -31,7 +31,12 @@ TOP_KEYS = ("sweep", "base", "mode", "axes", "solve", "constraints", "seed", "n"
 MODES = ("grid", "zip", "random")
 METRICS = ("params", "macs", "acts")
 MEASURES = ("latency", "memory")
-SETTINGS = ("batch", "device")
+SETTINGS: dict[str, type] = {  # measure: {what: [...], <setting>: value}; defaults below
+    "batch": int, "device": str, "dtype": str, "channels_last": bool, "min_time": float,
+}  # fmt: skip
+SETTING_DEFAULTS: dict[str, Any] = {
+    "batch": 1, "device": "auto", "dtype": "fp32", "channels_last": False, "min_time": 0.5,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,9 +187,21 @@ def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
         return (), {}
     if isinstance(raw, str):
         raw = [raw]
-    settings: dict[str, Any] = {"batch": 1, "device": "auto"}
+    settings = dict(SETTING_DEFAULTS)
     if isinstance(raw, dict):
-        settings.update({k: v for k, v in raw.items() if k in SETTINGS})
+        for key, value in raw.items():
+            if key == "what":
+                continue
+            if key not in SETTINGS:
+                allowed = ", ".join(["what", *SETTINGS])
+                raise r.error(f"unknown measure setting {key!r}; allowed: {allowed}", "measure", key)
+            kind = SETTINGS[key]
+            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+            if kind is float:
+                ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+            if not ok:
+                raise r.error(f"measure.{key}: expected {kind.__name__}", "measure", key)
+            settings[key] = value
         raw = raw.get("what", [])
     if not isinstance(raw, list) or any(m not in MEASURES for m in raw):
         raise r.error(f"measure: a list of {', '.join(MEASURES)}", "measure")
