@@ -62,7 +62,9 @@ step sweep_cardinality 90 archprobe sweep "$sweep_spec" --db "$work/sweep_cardin
 archprobe sweep-results "$work/sweep_cardinality.db" --csv "$work/sweep_cardinality.csv" \
   >>"$log" 2>&1 && pack
 
-[ "${PYTEST:-1}" = 1 ] && step pytest 180 python3 -m pytest -q -n 8 -p no:cacheprovider -rs tests
+# One torch thread per xdist worker: 8 workers x 16 threads on 16 cores made CPU tests 50x slower.
+[ "${PYTEST:-1}" = 1 ] && OMP_NUM_THREADS=1 step pytest 240 python3 -m pytest -q -n 8 \
+  -p no:cacheprovider -rsf tests
 
 step compare_compile_fp16_channels_last 150 archprobe compare resnet50 resnext50 \
   --measure latency --batch "$batches" --device cuda --dtype fp16 --channels-last --compile \
