@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from archprobe.cli_common import err, out, user_errors
+from archprobe.units import parse_positive_ints, si
 
 
 def solve(
@@ -17,24 +18,46 @@ def solve(
     preserve: Annotated[
         str, typer.Option(help="block-params|block-macs|stage-params|net-params|net-macs")
     ] = "block-params",
+    per_stage: Annotated[
+        bool, typer.Option(help="One d per stage (net-params/net-macs): lands within ~1%.")
+    ] = False,
+    target: Annotated[
+        float | None, typer.Option(help="Target value instead of the base's (e.g. 4.1e9 MACs).")
+    ] = None,
 ) -> None:
     """Width per group d keeping the base's cost at each cardinality C (ResNeXt Table 2).
 
+    A single d moves a stage's group width in steps of C channels, so whole-network targets can
+    miss by a few percent at large C; --per-stage gives each stage its own d.
+
     Example: archprobe solve resnet50 --groups 1,2,4,8,32 --preserve block-params
+    Example: archprobe solve resnet50 --preserve net-macs --per-stage
     """
-    from archprobe.sweep.solve import solve_width
+    from archprobe.sweep.solve import NET_TARGETS, solve_width
+
+    if per_stage and preserve not in NET_TARGETS:
+        raise typer.BadParameter(
+            f"per-stage widths need a whole-network target: --preserve {'|'.join(NET_TARGETS)}",
+            param_hint="--per-stage",
+        )
 
     with user_errors():
         table = Table(title=f"{base}: preserve {preserve}")
-        for col in ("C", "d", "group width", "block params", "block MACs", "params", "MACs"):
+        d_column = "d per stage" if per_stage else "d"
+        for col in ("C", d_column, "group width", "block params", "block MACs", "params", "MACs"):
             table.add_column(col, justify="right")
         table.add_column(f"{preserve} vs target", justify="right")
-        for c in (int(g) for g in groups.split(",")):
-            s = solve_width(base, c, preserve)
+        goal = None if target is None else round(target)
+        cardinalities = parse_positive_ints(groups)
+        if cardinalities is None:
+            raise typer.BadParameter(f"{groups!r}; expected positive integers like 1,2,4,8,32")
+        for c in cardinalities:
+            s = solve_width(base, c, preserve, target=goal, per_stage=per_stage)
+            d = ", ".join(map(str, s.stage_widths)) if per_stage else str(s.width_per_group)
             table.add_row(
-                str(c), str(s.width_per_group), str(s.group_width), f"{s.block_params:,}",
-                f"{s.block_macs:,}", f"{s.params:,}", f"{s.macs:,}",
-                f"{s.value:,} / {s.target:,} ({s.rel_error:+.2%})",
+                str(c), d, str(s.group_width), f"{s.block_params:,}", f"{s.block_macs:,}",
+                f"{s.params:,}", f"{s.macs:,}",
+                f"{si(s.value)} / {si(s.target)} ({s.rel_error:+.2%})",
             )  # fmt: skip
         out.print(table)
 

@@ -17,7 +17,7 @@ from archprobe.spec.loader import validate
 from archprobe.spec.schema import ArchSpec
 from archprobe.spec.strict_yaml import KeyPath
 from archprobe.sweep.fast import metrics, spec_cost
-from archprobe.sweep.solve import metric, solve_width
+from archprobe.sweep.solve import metric, solve_width, with_width
 from archprobe.sweep.spec import SweepSpec
 
 MIN_TRIES = 10_000
@@ -55,32 +55,45 @@ def _safe(name: str) -> str:
 
 
 def make_spec(sweep: SweepSpec, values: dict[str, Any], index: int) -> ArchSpec:
-    """The base with ``values`` applied (and width_per_group solved); SpecError if invalid."""
+    """The base with ``values`` applied (and width_per_group solved); SpecError if invalid.
+
+    With ``solve:``, the solved widths are added to ``values`` (``block.width_per_group``, or
+    ``stages.<i>.width_per_group`` per stage) so that results show them beside the axes.
+    """
     doc = dict(sweep.base_doc)
     for axis in sweep.axes:
         doc = set_path(doc, axis.path, values[axis.key])
     doc["name"] = f"{_safe(sweep.name)}-{index}"
     spec = validate(doc, sweep.base_smap)
-    if sweep.solve is not None:
-        groups = int(getattr(spec.block, "groups", 1))
-        d = solve_width(spec, groups, sweep.solve, target=_target(sweep)).width_per_group
-        doc = set_path(doc, ("block", "width_per_group"), d)
-        for i, stage in enumerate(doc.get("stages") or ()):  # stage overrides lose to the solver
-            if isinstance(stage, dict) and "width_per_group" in stage:
-                doc = set_path(doc, ("stages", i, "width_per_group"), d)
-        spec = validate(doc, sweep.base_smap)
-    return spec
+    if sweep.solve is None:
+        return spec
+    groups = int(getattr(spec.block, "groups", 1))
+    how = sweep.solve
+    widths = solve_width(
+        spec, groups, how.preserve, target=_target(sweep), per_stage=how.per_stage,
+        guess=_LAST_WIDTH.get((sweep.name, groups)),
+    ).stage_widths  # fmt: skip
+    _LAST_WIDTH[(sweep.name, groups)] = widths[0]  # neighbouring draws solve to nearby widths
+    if how.per_stage:
+        values.update({f"stages.{i}.width_per_group": d for i, d in enumerate(widths)})
+    else:
+        values["block.width_per_group"] = widths[0]
+    # Stage overrides of the base lose to the solver: with_width sets every stage's block.
+    return with_width(spec, groups, widths)
 
 
 _TARGETS: dict[tuple[str, str], int] = {}
+_LAST_WIDTH: dict[tuple[str, int], int] = {}
 
 
 def _target(sweep: SweepSpec) -> int:
     assert sweep.solve is not None
-    key = (str(sweep.base_path), sweep.solve)
+    if sweep.solve.target is not None:
+        return sweep.solve.target
+    key = (str(sweep.base_path), sweep.solve.preserve)
     if key not in _TARGETS:
         base = validate(sweep.base_doc, sweep.base_smap)
-        _TARGETS[key] = metric(spec_cost(base), sweep.solve)
+        _TARGETS[key] = metric(spec_cost(base), sweep.solve.preserve)
     return _TARGETS[key]
 
 

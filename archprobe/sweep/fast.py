@@ -8,6 +8,7 @@ the repeated one. The totals equal :func:`archprobe.analytic.analyze` exactly (t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,22 +61,29 @@ def _stem_cost(p: StemParams, channels: int, size: int) -> tuple[Cost, Shape]:
     return _walk_nodes(nodes, (channels, size, size))
 
 
-def spec_cost(spec: ArchSpec) -> SpecCost:
-    """Params, MACs, acts, ... of a whole spec, from cached block costs."""
+def spec_cost(spec: ArchSpec, blocks: Sequence[BlockParams] | None = None) -> SpecCost:
+    """Params, MACs, acts, ... of a whole spec, from cached block costs.
+
+    ``blocks`` replaces each stage's block (the width solver tries many without copying specs).
+    """
     total, x = _stem_cost(spec.stem, spec.input.channels, spec.input.size)
     stages: list[StageCost] = []
-    for stage in spec.stages:
+    for i, stage in enumerate(spec.stages):
         in_shape = x
-        first, x = block_cost(stage.block, x[0], stage.width, stage.stride, x)
+        block = stage.block if blocks is None else blocks[i]
+        first, x = block_cost(block, x[0], stage.width, stage.stride, x)
         stage_total, repeat = first, None
         if stage.depth > 1:
-            repeat, x = block_cost(stage.block, stage.width, stage.width, 1, x)
-            for _ in range(stage.depth - 1):
-                stage_total = stage_total + repeat
+            repeat, x = block_cost(block, stage.width, stage.width, 1, x)
+            stage_total = stage_total + repeat.times(stage.depth - 1)
         stages.append(StageCost(first, repeat, stage_total, in_shape))
         total = total + stage_total
-    head, _ = _walk_nodes((*head_nodes(x[0], spec.head.classes),), x)
-    return SpecCost(total + head, tuple(stages))
+    return SpecCost(total + _head_cost(x, spec.head.classes), tuple(stages))
+
+
+@lru_cache(maxsize=1 << 10)
+def _head_cost(x: Shape, classes: int) -> Cost:
+    return _walk_nodes((*head_nodes(x[0], classes),), x)[0]
 
 
 def metrics(cost: Cost) -> dict[str, int]:

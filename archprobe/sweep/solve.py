@@ -8,6 +8,14 @@ Targets (``preserve``): ``block-params``/``block-macs`` of the conv2 template (a
 of the first stage, as in Table 2), ``stage-params`` of the first stage, ``net-params`` /
 ``net-macs`` of the whole network.
 
+Per-stage widths (``per_stage=True``, whole-network targets only): one d cannot always land near
+a whole-net target, because the reference rounding moves a stage's group width in steps of C
+channels (at C = 8 the nearest uniform d misses resnet50's MACs by 3.4%). Stages are independent
+given their output widths (a stage's input is the previous stage's output, which d does not
+change), so the net cost is stem + head + Σ stage cost(d_s): the solver tries, for every stage, the
+uniform solution and its neighbouring distinct costs, and keeps the combination nearest the
+target (ties: the smallest spread of d across stages).
+
 Tie rule: the candidate nearest the target wins; at equal distance the one at or above the target
 (the paper's choices all round up: 2×40d has 69,760 ≥ 69,632); among widths d that give the same
 cost (the floor makes several d round to one width), the smallest d.
@@ -15,10 +23,14 @@ cost (the floor makes several d round to one width), the smallest d.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
 
+from archprobe.blocks.base import BlockParams
 from archprobe.blocks.layers import group_width
 from archprobe.errors import SpecError
 from archprobe.graph.ops import GraphError
@@ -29,6 +41,8 @@ from archprobe.sweep.fast import SpecCost, spec_cost
 Preserve = Literal["block-params", "block-macs", "stage-params", "net-params", "net-macs"]
 PRESERVE: tuple[str, ...] = get_args(Preserve)
 MAX_WIDTH_PER_GROUP = 4096
+NET_TARGETS = ("net-params", "net-macs")
+NEIGHBOURS = 2  # distinct stage costs tried on each side of the uniform solution (per_stage)
 
 
 @dataclass(frozen=True)
@@ -36,7 +50,7 @@ class Solution:
     """One solved (C, d) pair and its costs."""
 
     groups: int
-    width_per_group: int
+    width_per_group: int  # d of the first stage (the conv2 template of Table 2)
     group_width: int  # group-conv width of the conv2 template (C·d there)
     preserve: str
     target: int
@@ -45,17 +59,29 @@ class Solution:
     block_macs: int
     params: int  # whole network
     macs: int
+    stage_widths: tuple[int, ...] = ()  # d of every stage (all equal unless solved per stage)
 
     @property
     def rel_error(self) -> float:
         return (self.value - self.target) / self.target
 
 
-def with_width(spec: ArchSpec, groups: int, width_per_group: int) -> ArchSpec:
-    """``spec`` with every stage's block at ``groups`` and ``width_per_group`` (unvalidated)."""
-    update = {"groups": groups, "width_per_group": width_per_group}
+def with_width(spec: ArchSpec, groups: int, width_per_group: int | Sequence[int]) -> ArchSpec:
+    """``spec`` with every stage's block at ``groups`` and ``width_per_group`` (unvalidated).
+
+    ``width_per_group`` is one d for all stages or one per stage.
+    """
+    widths = (
+        [width_per_group] * len(spec.stages)
+        if isinstance(width_per_group, int)
+        else list(width_per_group)
+    )
+    if len(widths) != len(spec.stages):
+        raise SpecError(f"{len(widths)} widths for {len(spec.stages)} stages")
+    update = {"groups": groups, "width_per_group": widths[0]}
     stages = []
-    for i, stage in enumerate(spec.stages):
+    for i, (stage, d) in enumerate(zip(spec.stages, widths, strict=True)):
+        update = {"groups": groups, "width_per_group": d}
         if "width_per_group" not in type(stage.block).model_fields:
             raise SpecError(
                 f"block type {stage.block.type!r} has no width_per_group to solve for",
@@ -63,8 +89,9 @@ def with_width(spec: ArchSpec, groups: int, width_per_group: int) -> ArchSpec:
                 f"stages.{i}.block.type",
             )
         stages.append(stage.model_copy(update={"block": stage.block.model_copy(update=update)}))
+    top = {"groups": groups, "width_per_group": widths[0]}
     return spec.model_copy(
-        update={"block": spec.block.model_copy(update=update), "stages": tuple(stages)}
+        update={"block": spec.block.model_copy(update=top), "stages": tuple(stages)}
     )
 
 
@@ -89,21 +116,123 @@ def metric(cost: SpecCost, preserve: str) -> int:
     raise SpecError(f"unknown preserve target {preserve!r} (choose from {', '.join(PRESERVE)})")
 
 
-def _candidates(spec: ArchSpec, groups: int, preserve: str, target: int) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1 << 14)
+def _block_with(block: BlockParams, groups: int, width_per_group: int) -> BlockParams:
+    if "width_per_group" not in type(block).model_fields:
+        raise SpecError(f"block type {block.type!r} has no width_per_group to solve for")
+    return block.model_copy(update={"groups": groups, "width_per_group": width_per_group})
+
+
+class _Values:
+    """The preserved metric at each d, memoised; None where the network is invalid (too narrow).
+
+    The metric never decreases with d (every group width ``int(planes·d/64)·C`` is monotone in d),
+    and only the smallest d can be invalid, which is what makes the searches below correct.
+    """
+
+    def __init__(self, spec: ArchSpec, groups: int, preserve: str) -> None:
+        self.spec, self.groups, self.preserve = spec, groups, preserve
+        self.seen: dict[int, int | None] = {}
+
+    def __call__(self, d: int) -> int | None:
+        if d not in self.seen:
+            try:
+                blocks = [_block_with(s.block, self.groups, d) for s in self.spec.stages]
+                cost = spec_cost(self.spec, blocks)
+                self.seen[d] = metric(cost, self.preserve)
+            except GraphError:  # a stage's width rounds to zero channels per group
+                self.seen[d] = None
+        return self.seen[d]
+
+    def reaches(self, d: int, target: int) -> bool:
+        value = self(d)
+        return value is not None and value >= target
+
+    def first_reaching(self, target: int, guess: int) -> int | None:
+        """Smallest d in 1..MAX whose value reaches ``target`` (galloping from ``guess``)."""
+        if not self.reaches(MAX_WIDTH_PER_GROUP, target):
+            return None
+        lo, hi = 0, MAX_WIDTH_PER_GROUP  # invariant: lo does not reach (0 never does), hi does
+        d, step = min(max(guess, 1), MAX_WIDTH_PER_GROUP), 1
+        if self.reaches(d, target):
+            hi = d
+            while d - step >= 1 and self.reaches(d - step, target):
+                hi, step = d - step, step * 2
+            lo = max(0, d - step)
+        else:
+            lo = d
+            while d + step < hi and not self.reaches(d + step, target):
+                lo, step = d + step, step * 2
+            hi = min(hi, d + step)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if self.reaches(mid, target) else (mid, hi)
+        return hi
+
+
+def _candidates(
+    spec: ArchSpec, groups: int, preserve: str, target: int, guess: int = 64
+) -> list[tuple[int, int]]:
     """(d, value) of the smallest d reaching ``target`` and of the smallest d of the value below."""
-    below: tuple[int, int] | None = None
-    for d in range(1, MAX_WIDTH_PER_GROUP + 1):
+    values = _Values(spec, groups, preserve)
+    first = values.first_reaching(target, guess)
+    out: list[tuple[int, int]] = []
+    top = MAX_WIDTH_PER_GROUP if first is None else first - 1
+    below = values(top) if top >= 1 else None
+    if below is not None:
+        d = top
+        while d > 1 and values(d - 1) == below:  # runs of equal value are short (floor rounding)
+            d -= 1
+        out.append((d, below))
+    if first is not None:
+        out.append((first, values(first) or 0))
+    if not out:
+        raise SpecError(f"no width_per_group gives a valid network at groups={groups}")
+    return out
+
+
+def _stage_value(cost: SpecCost, index: int, preserve: str) -> int:
+    total = cost.stages[index].total
+    return total.params if preserve == "net-params" else total.macs
+
+
+def _stage_options(
+    table: dict[int, SpecCost], uniform: int, index: int, preserve: str
+) -> list[tuple[int, int]]:
+    """(d, value) of stage ``index``: the uniform d and NEIGHBOURS distinct values on each side."""
+    first_d: dict[int, int] = {}  # value -> smallest d giving it
+    for width in sorted(table):
+        first_d.setdefault(_stage_value(table[width], index, preserve), width)
+    ranked = sorted(first_d.items())
+    at = [v for v, _ in ranked].index(_stage_value(table[uniform], index, preserve))
+    return [(w, v) for v, w in ranked[max(0, at - NEIGHBOURS) : at + NEIGHBOURS + 1]]
+
+
+def _per_stage(
+    spec: ArchSpec, groups: int, preserve: str, target: int, d: int, tolerance: float
+) -> list[int]:
+    """Per-stage widths near ``target`` around the uniform solution ``d`` (module docstring).
+
+    Among the combinations within ``tolerance`` of the target the most uniform one wins (then the
+    nearest); when none is that close, the nearest.
+    """
+    table: dict[int, SpecCost] = {}
+    for width in range(max(1, d // 2), 2 * d + 2 * NEIGHBOURS + 1):
         try:
-            value = metric(spec_cost(with_width(spec, groups, d)), preserve)
+            table[width] = spec_cost(with_width(spec, groups, width))
         except GraphError:  # a stage's width rounds to zero channels per group
             continue
-        if value >= target:
-            return [c for c in (below, (d, value)) if c is not None]
-        if below is None or value != below[1]:
-            below = (d, value)
-    if below is None:
-        raise SpecError(f"no width_per_group gives a valid network at groups={groups}")
-    return [below]
+    n = len(spec.stages)
+    fixed = metric(table[d], preserve) - sum(_stage_value(table[d], i, preserve) for i in range(n))
+    options = [_stage_options(table, d, i, preserve) for i in range(n)]
+
+    def rank(combo: tuple[tuple[int, int], ...]) -> tuple[bool, int, int]:
+        error = abs(fixed + sum(v for _, v in combo) - target)
+        widths = [w for w, _ in combo]
+        close = error <= tolerance * target
+        return (not close, max(widths) - min(widths) if close else 0, error)
+
+    return [w for w, _ in min(itertools.product(*options), key=rank)]
 
 
 def _choose(candidates: list[tuple[int, int]], target: int) -> int:
@@ -115,6 +244,9 @@ def solve_width(
     groups: int,
     preserve: Preserve | str = "block-params",
     target: int | None = None,
+    per_stage: bool = False,
+    tolerance: float = 0.01,
+    guess: int | None = None,
 ) -> Solution:
     """The width per group d at cardinality ``groups`` whose cost is nearest the base's.
 
@@ -123,21 +255,35 @@ def solve_width(
         groups: cardinality C.
         preserve: which cost to keep (see the module docstring).
         target: override the target value (default: the base's ``preserve`` metric).
+        per_stage: let each stage have its own d (whole-network targets only).
+        tolerance: with ``per_stage``, the relative error within which the most uniform widths
+            are preferred to the nearest ones.
+        guess: where the search starts (a sweep passes its last solution at this C); only speed
+            depends on it.
     """
     spec = base if isinstance(base, ArchSpec) else load_spec(base)
     if groups < 1:
         raise SpecError(f"groups must be at least 1, got {groups}")
     goal = target if target is not None else metric(spec_cost(spec), preserve)
-    d = _choose(_candidates(spec, groups, preserve, goal), goal)
-    solved = with_width(spec, groups, d)
+    if per_stage and preserve not in NET_TARGETS:
+        raise SpecError(f"per-stage widths need a whole-network target ({', '.join(NET_TARGETS)})")
+    if guess is None:
+        guess = int(getattr(spec.block, "width_per_group", 64))
+    d = _choose(_candidates(spec, groups, preserve, goal, guess), goal)
+    widths = (
+        _per_stage(spec, groups, preserve, goal, d, tolerance)
+        if per_stage
+        else [d] * len(spec.stages)
+    )
+    solved = with_width(spec, groups, widths)
     cost = spec_cost(solved)
     stage = solved.stages[0]
     expansion = int(getattr(stage.block, "expansion", 1))
     block_params, block_macs = _template(cost)
     return Solution(
         groups=groups,
-        width_per_group=d,
-        group_width=group_width(stage.width // expansion, d, groups),
+        width_per_group=widths[0],
+        group_width=group_width(stage.width // expansion, widths[0], groups),
         preserve=preserve,
         target=goal,
         value=metric(cost, preserve),
@@ -145,4 +291,5 @@ def solve_width(
         block_macs=block_macs,
         params=cost.total.params,
         macs=cost.total.macs,
+        stage_widths=tuple(widths),
     )

@@ -8,6 +8,7 @@ axes:                             # dotted key path of the base spec -> values o
   block.groups: [1, 2, 4, 8, 32]
   stages.2.depth: {int: [2, 8], dist: uniform}
 solve: {preserve: block-params}   # optional: derive block.width_per_group from block.groups
+                                  #   (+ per_stage: true, target: 4.1e9 for net-params/net-macs)
 constraints: {macs: [3.9e9, 4.4e9]}   # analytic rejection before anything is built
 measure: [latency]                # optional: latency (torch) and/or memory (predicted training)
 ```
@@ -25,7 +26,7 @@ from archprobe.spec.errors_map import locate
 from archprobe.spec.merge import load_merged
 from archprobe.spec.strict_yaml import KeyPath, SourceMap, load_yaml
 from archprobe.sweep.samplers import DISTS, Sampler
-from archprobe.sweep.solve import PRESERVE
+from archprobe.sweep.solve import NET_TARGETS, PRESERVE
 
 TOP_KEYS = ("sweep", "base", "mode", "axes", "solve", "constraints", "seed", "n", "measure")
 MODES = ("grid", "zip", "random")
@@ -50,6 +51,15 @@ class Axis:
 
 
 @dataclass(frozen=True)
+class Solve:
+    """``solve:``: derive width_per_group from the other axes to keep a cost (sweep/solve.py)."""
+
+    preserve: str
+    per_stage: bool = False
+    target: int | None = None  # None: the base spec's value of ``preserve``
+
+
+@dataclass(frozen=True)
 class SweepSpec:
     """A validated sweep file."""
 
@@ -60,7 +70,7 @@ class SweepSpec:
     base_smap: SourceMap
     mode: str
     axes: tuple[Axis, ...]
-    solve: str | None = None
+    solve: Solve | None = None
     constraints: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     seed: int = 0
     n: int | None = None
@@ -194,7 +204,8 @@ def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
                 continue
             if key not in SETTINGS:
                 allowed = ", ".join(["what", *SETTINGS])
-                raise r.error(f"unknown measure setting {key!r}; allowed: {allowed}", "measure", key)
+                message = f"unknown measure setting {key!r}; allowed: {allowed}"
+                raise r.error(message, "measure", key)
             kind = SETTINGS[key]
             ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
             if kind is float:
@@ -208,7 +219,7 @@ def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
     return tuple(raw), settings
 
 
-def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str, int, int | None, str | None]:
+def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str, int, int | None, Solve | None]:
     for key in doc:
         if key not in TOP_KEYS:
             raise r.error(f"unknown key (allowed: {', '.join(TOP_KEYS)})", key)
@@ -222,12 +233,27 @@ def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str, int, int | None
         raise r.error("seed must be an integer", "seed")
     if mode == "random" and (not isinstance(n, int) or n < 1):
         raise r.error("random mode needs n: the number of configs to sample", "n" if n else "mode")
-    solve = doc.get("solve")
-    if solve is not None:
-        if not isinstance(solve, dict) or solve.get("preserve") not in PRESERVE or len(solve) > 1:
-            raise r.error(f"solve: {{preserve: {'|'.join(PRESERVE)}}}", "solve")
-        solve = solve["preserve"]
-    return name, mode, seed, n, solve
+    return name, mode, seed, n, _solve(r, doc.get("solve"))
+
+
+def _solve(r: _Reader, raw: Any) -> Solve | None:
+    if raw is None:
+        return None
+    usage = f"solve: {{preserve: {'|'.join(PRESERVE)}, per_stage: false, target: 4.1e9}}"
+    if not isinstance(raw, dict) or raw.get("preserve") not in PRESERVE:
+        raise r.error(usage, "solve", *(["preserve"] if isinstance(raw, dict) else []))
+    for key in raw:
+        if key not in ("preserve", "per_stage", "target"):
+            raise r.error(f"unknown key {key!r}; {usage}", "solve", key)
+    per_stage, target = raw.get("per_stage", False), raw.get("target")
+    if not isinstance(per_stage, bool):
+        raise r.error("per_stage: true or false", "solve", "per_stage")
+    if per_stage and raw["preserve"] not in NET_TARGETS:
+        message = f"per_stage needs a whole-network target (preserve: {'|'.join(NET_TARGETS)})"
+        raise r.error(message, "solve", "per_stage")
+    if target is not None and (not _number(target) or target <= 0):
+        raise r.error("target: a positive number (e.g. 4.1e9)", "solve", "target")
+    return Solve(raw["preserve"], per_stage, None if target is None else round(target))
 
 
 def load_sweep(path: Path) -> SweepSpec:
