@@ -144,14 +144,13 @@ def _register_subcommands() -> None:
     from archprobe.cli_check import check
     from archprobe.cli_compare import compare
     from archprobe.cli_report import report
-    from archprobe.cli_sweep import solve, sweep, sweep_results
+    from archprobe.cli_sweep import solve, sweep_app
 
     app.command("compare")(compare)
     app.command("report")(report)
     app.command("check")(check)
     app.command("solve")(solve)
-    app.command("sweep")(sweep)
-    app.command("sweep-results")(sweep_results)
+    app.add_typer(sweep_app, name="sweep")
 
 
 _register_subcommands()

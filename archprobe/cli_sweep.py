@@ -1,15 +1,15 @@
-"""``archprobe solve``, ``archprobe sweep`` and ``archprobe sweep-results`` (torch-free)."""
+"""``archprobe solve`` and ``archprobe sweep run|results`` (torch-free unless a sweep measures)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from archprobe.cli_common import err, out, user_errors
-from archprobe.units import parse_positive_ints, si
+from archprobe.cli_common import err, out, ready, user_errors
+from archprobe.units import binary_bytes, parse_positive_ints, si
 
 
 def solve(
@@ -62,63 +62,130 @@ def solve(
         out.print(table)
 
 
-def sweep(
+sweep_app = typer.Typer(
+    help="Design-space sweeps: run a sweep file into SQLite (resumable), then read, export and "
+    "plot the results.",
+    no_args_is_help=True,
+)
+SHOWN_ROWS = 25
+
+
+@sweep_app.command("run")
+def run(
     path: Annotated[Path, typer.Argument(help="Sweep file (specs/sweeps/*.yaml).")],
     db: Annotated[Path | None, typer.Option(help="SQLite file (default: PATH with .db).")] = None,
-    workers: Annotated[int, typer.Option(help="Processes for measured sweeps.")] = 1,
+    executor: Annotated[
+        str, typer.Option(help="auto | inline | pool | ray (auto: pool when --workers > 1).")
+    ] = "auto",
+    workers: Annotated[int, typer.Option(min=1, help="Processes (pool) or CPUs (local Ray).")] = 1,
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (ray executor); none: a local Ray.")
+    ] = None,
 ) -> None:
-    """Run a sweep into SQLite; rerunning skips the configs already stored.
+    """Run a sweep into SQLite; rerunning (after a crash or kill) skips the configs stored.
 
-    Example: archprobe sweep specs/sweeps/resnext50_cardinality.yaml --db x50.db
+    Analytic sweeps never build a model; sweeps with `measure:` build and time each config.
+
+    Example: archprobe sweep run specs/sweeps/resnext50_cardinality.yaml --db x50.db
+    Example: archprobe sweep run specs/sweeps/resnext50_cardinality_latency.yaml --executor ray
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Configs per second (rich's own speed column is for bytes)."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:,.1f} configs/s" if task.speed else "")
 
     from archprobe.sweep.run import run_sweep
 
     with user_errors():
         target = db or path.with_suffix(".db")
-        columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                   TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("sweep", total=None)
             summary = run_sweep(
-                path, target, workers, lambda d, t: bar.update(task, completed=d, total=t)
-            )
+                path, target, progress=lambda d, t: bar.update(task, completed=d, total=t),
+                executor=executor, workers=workers, address=address,
+            )  # fmt: skip
         t = summary.tally
         rate = summary.done / summary.seconds if summary.seconds else 0.0
         err.print(
             f"{summary.total} configs ({summary.skipped} already stored, {summary.done} new) "
-            f"from {t.drawn} draws ({t.rejected} rejected by constraints, {t.invalid} invalid) "
-            f"in {summary.seconds:.2f} s ({rate:,.0f} configs/s) -> {target}"
+            f"from {t.drawn} draws ({t.rejected} rejected by constraints, {t.invalid} invalid, "
+            f"{t.duplicates} duplicates) in {summary.seconds:.2f} s ({rate:,.0f} configs/s) "
+            f"-> {target}"
         )
 
 
-def sweep_results(
-    db: Annotated[Path, typer.Argument(help="SQLite file written by `archprobe sweep`.")],
-    csv: Annotated[Path | None, typer.Option(help="Write the rows as CSV.")] = None,
-) -> None:
-    """Print (or write as CSV) the rows of a sweep database.
+def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**{k: v for k, v in r.items() if k not in ("config", "measured")},
+             **r["config"], **(r["measured"] or {})} for r in rows]  # fmt: skip
 
-    Example: archprobe sweep-results x50.db --csv x50.csv
+
+def _cell(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if key == "macs":
+        return si(value, "MAC")
+    if key in ("params", "acts"):
+        return si(value)
+    if key.endswith("_bytes"):
+        return binary_bytes(value)
+    if key.endswith("_s") and isinstance(value, float):
+        return f"{value * 1e3:.3f} ms"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+@sweep_app.command("results")
+def results(
+    db: Annotated[Path, typer.Argument(help="SQLite file written by `archprobe sweep run`.")],
+    csv: Annotated[Path | None, typer.Option(help="Write every row as CSV.")] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Write an offline HTML report: Pareto fronts, EDFs, trends.")
+    ] = None,
+) -> None:
+    """Print a sweep database's rows (the first 25; --csv writes all), or export them.
+
+    Example: archprobe sweep results x50.db --csv x50.csv --html x50.html
     """
     import csv as csvlib
 
     from archprobe.sweep.store import Store
 
     if not db.is_file():
-        raise typer.BadParameter(f"no such database: {db}")
-    rows = Store(db).rows()
-    flat = [{**{k: v for k, v in r.items() if k not in ("config", "measured")},
-             **r["config"], **(r["measured"] or {})} for r in rows]  # fmt: skip
-    fields = list(dict.fromkeys(k for r in flat for k in r))
+        raise typer.BadParameter(f"no such database: {db}", param_hint="DB")
+    store = Store(db)
+    try:
+        flat = _flat(store.rows())
+    finally:
+        store.close()
+    fields = [f for f in dict.fromkeys(k for r in flat for k in r) if f not in ("key", "created")]
     if csv is not None:
-        with csv.open("w", newline="", encoding="utf-8") as fh:
-            writer = csvlib.DictWriter(fh, fieldnames=fields)
+        with ready(csv).open("w", newline="", encoding="utf-8") as fh:
+            writer = csvlib.DictWriter(fh, fieldnames=["key", *fields, "created"])
             writer.writeheader()
             writer.writerows(flat)
-        err.print(f"wrote {len(flat)} rows to {csv}")
+    if html is not None:
+        from archprobe.report.export import stamp
+        from archprobe.report.sweep_html import write_sweep_html
+
+        write_sweep_html(db, ready(html), stamp())
+    if csv is not None or html is not None:
         return
-    table = Table(*[f for f in fields if f not in ("key", "created")])
-    for r in flat:
-        table.add_row(*[f"{r.get(f, ''):,}" if isinstance(r.get(f), int) else str(r.get(f, ""))
-                        for f in fields if f not in ("key", "created")])  # fmt: skip
+    table = Table(*fields, title=f"{db}: {len(flat)} configs")
+    for r in flat[:SHOWN_ROWS]:
+        table.add_row(*[_cell(f, r.get(f)) for f in fields])
     out.print(table)
+    if len(flat) > SHOWN_ROWS:
+        err.print(f"... {len(flat) - SHOWN_ROWS} more rows: --csv PATH writes them all")

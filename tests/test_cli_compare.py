@@ -29,7 +29,9 @@ def test_measured_compare_end_to_end(tmp_path: Path) -> None:
 
 
 def test_library_measure_rows_have_env() -> None:
-    c = compare(["resnet20", "resnet32"], measure=Measure(latency=True, device="cpu", min_run_time=0.01))
+    c = compare(
+        ["resnet20", "resnet32"], measure=Measure(latency=True, device="cpu", min_run_time=0.01)
+    )
     measured = [e for e in c.results.entries if e.method == "measured"]
     assert {e.model for e in measured} == {"resnet20", "resnet32"}
     assert all(e.env["batch"] == 1 and e.env["device"] == "cpu" for e in measured)

@@ -1,25 +1,27 @@
-"""Run a sweep: generate configs, skip keys already stored, evaluate the rest, store in batches.
+"""Run a sweep: generate configs, skip keys already stored, evaluate the rest, store the rows.
 
 The analytic path runs in-process (the metrics come from generation). Measured sweeps run each
-config through :func:`measure_config`, in-process or on a local process pool (``workers``).
+config through :func:`measure_config` on an executor (:mod:`archprobe.sweep.executors`: inline,
+a local process pool, or Ray) and store each row as its config finishes.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep.configs import Config, Tally, generate
+from archprobe.sweep.executors import Job, Measure, choose_executor
 from archprobe.sweep.spec import SweepSpec, load_sweep
 from archprobe.sweep.store import Store
 
-Measure = Callable[[ArchSpec, tuple[str, ...], dict[str, Any]], dict[str, Any]]
 Progress = Callable[[int, int], None]  # (done, total)
+Rows = Generator[tuple[Config, dict[str, Any] | None], None, None]  # (config, measured or None)
 BATCH_SECONDS = 0.5
 
 
@@ -35,44 +37,56 @@ class RunSummary:
 def measure_config(
     spec: ArchSpec, what: tuple[str, ...], settings: dict[str, Any]
 ) -> dict[str, Any]:
-    """Measured/predicted values of one config: latency (imports torch) and training memory."""
+    """Values of one config for ``measure:`` (sweep/spec.py MEASURES).
+
+    ``memory_prediction``: the predicted training-step peak (SGD-momentum; torch-free, exact and
+    deterministic). ``memory``: that prediction and the measured peak of the built model's 2nd
+    training step on the device. ``latency``: median and IQR of the forward pass. Measured values
+    carry the device, torch version, dtype and layout they were taken with.
+    """
     out: dict[str, Any] = {}
     batch = int(settings.get("batch", 1))
-    if "memory" in what:
+    device = str(settings.get("device", "auto"))
+    if "memory" in what or "memory_prediction" in what:
         from archprobe.graph.expand import expand
         from archprobe.memory_model import predict_training
 
-        pred = predict_training(expand(spec), batch, "sgd_momentum")
-        out["train_peak_bytes"] = pred.step_peak_bytes
+        out["train_peak_predicted_bytes"] = predict_training(
+            expand(spec), batch, "sgd_momentum"
+        ).peak_bytes
+    if "memory" in what:
+        out.update(_measured_memory(spec, batch, device))
     if "latency" in what:
         from archprobe.latency import measure_latency
 
         row = measure_latency(
-            spec, [batch], device=str(settings.get("device", "auto")),
-            dtype=str(settings.get("dtype", "fp32")),
+            spec, [batch], device=device, dtype=str(settings.get("dtype", "fp32")),
             channels_last=bool(settings.get("channels_last", False)),
             min_run_time=float(settings.get("min_time", 0.5)),
         )[0]  # fmt: skip
         out.update(latency_s=row.median_s, latency_iqr_s=row.iqr_s, status=row.status)
+        out.update({k: row.env[k] for k in ENV_KEYS if k in row.env})
     return out
+
+
+ENV_KEYS = ("device", "device_name", "torch", "dtype", "layout")
+
+
+def _measured_memory(spec: ArchSpec, batch: int, device: str) -> dict[str, Any]:
+    from archprobe.builder import build
+    from archprobe.memory_measure import measure_training
+    from archprobe.torch_env import device_name, resolve_device
+
+    choice = resolve_device(device)
+    shape = (batch, spec.input.channels, spec.input.size, spec.input.size)
+    measured = measure_training(build(spec, device="cpu"), shape, choice.device, "sgd_momentum")
+    return {"train_peak_measured_bytes": measured.peak_bytes, "memory_method": measured.method,
+            "device": choice.device.type, "device_name": device_name(choice.device)}  # fmt: skip
 
 
 def _row(sweep: SweepSpec, c: Config, measured: dict[str, Any] | None) -> dict[str, Any]:
     return {"key": c.key, "sweep": sweep.name, "idx": c.index, "config": c.values,
             "measured": measured, **c.metrics}  # fmt: skip
-
-
-def _measured(sweep: SweepSpec, todo: list[Config], workers: int, fn: Measure | None) -> Any:
-    """Yields (config, measured-or-None) as each finishes."""
-    if not sweep.measure and fn is None:
-        return ((c, None) for c in todo)
-    fn = fn or measure_config
-    if workers <= 1:
-        return ((c, fn(c.spec, sweep.measure, sweep.settings)) for c in todo)
-    pool = ProcessPoolExecutor(max_workers=workers)
-    results = pool.map(fn, [c.spec for c in todo], [sweep.measure] * len(todo),
-                       [sweep.settings] * len(todo))  # fmt: skip
-    return zip(todo, results, strict=True)
 
 
 def run_sweep(
@@ -81,26 +95,68 @@ def run_sweep(
     workers: int = 1,
     progress: Progress | None = None,
     measure: Measure | None = None,
+    *,
+    executor: str = "auto",
+    address: str | None = None,
 ) -> RunSummary:
-    """Evaluate every config not yet in ``db``; rerunning resumes where a run stopped."""
+    """Evaluate every config not yet in ``db``; rerunning resumes where a run stopped.
+
+    Args:
+        sweep: a sweep spec, or the path of a sweep file.
+        db: the SQLite store; rows already in it are skipped.
+        workers: processes (``pool``) or local Ray CPUs (``ray`` without ``address``).
+        progress: called with (done, total) after each stored config.
+        measure: replaces :func:`measure_config` (and makes an analytic sweep measured); pool and
+            Ray need a module-level function their workers can import.
+        executor: ``auto``, ``inline``, ``pool`` or ``ray`` (see :mod:`archprobe.sweep.executors`);
+            ``auto`` is ``pool`` with workers > 1, else ``inline``. Analytic sweeps start none.
+        address: a Ray cluster to join (``executor="ray"`` only); None starts a local instance.
+
+    Raises:
+        ArchprobeError: for a bad executor/workers/address, and whatever a measurement raises.
+    """
     start = time.perf_counter()
+    run = choose_executor(executor, workers, address)  # before generation: fail fast
     spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(sweep)
     configs, tally = generate(spec)
+    measured = bool(spec.measure) or measure is not None
     store = Store(db)
     try:
         have = store.keys()
         todo = [c for c in configs if c.key not in have]
-        pending: list[dict[str, Any]] = []
-        last = time.perf_counter()
-        for i, (c, m) in enumerate(_measured(spec, todo, workers, measure), 1):
-            pending.append(_row(spec, c, m))
-            if spec.measure or measure or time.perf_counter() - last > BATCH_SECONDS:
-                store.add(pending)
-                pending, last = [], time.perf_counter()
-            if progress:
-                progress(i, len(todo))
-        store.add(pending)
+        if measured and todo:  # nothing left: start no workers (a Ray start takes seconds)
+            job = Job(measure or measure_config, spec.measure, spec.settings)
+            results: Rows = run(job, todo, workers, address)
+        else:
+            results = ((c, None) for c in todo)
+        _store_all(spec, store, results, len(todo), measured, progress)
     finally:
         store.close()
     skipped = len(configs) - len(todo)
     return RunSummary(len(configs), skipped, len(todo), time.perf_counter() - start, tally)
+
+
+def _store_all(
+    sweep: SweepSpec,
+    store: Store,
+    results: Rows,
+    total: int,
+    measured: bool,
+    progress: Progress | None,
+) -> None:
+    """Store rows as they come: measured ones one by one, analytic ones in batches.
+
+    One commit per measured row is what lets a killed run lose only the configs in flight;
+    analytic rows arrive thousands a second, where a commit each would dominate the run.
+    """
+    pending: list[dict[str, Any]] = []
+    last = time.perf_counter()
+    with closing(results):  # a raise here shuts the executor's workers down now, not at GC
+        for i, (c, m) in enumerate(results, 1):
+            pending.append(_row(sweep, c, m))
+            if measured or time.perf_counter() - last > BATCH_SECONDS:
+                store.add(pending)
+                pending, last = [], time.perf_counter()
+            if progress:
+                progress(i, total)
+    store.add(pending)

@@ -10,7 +10,8 @@ axes:                             # dotted key path of the base spec -> values o
 solve: {preserve: block-params}   # optional: derive block.width_per_group from block.groups
                                   #   (+ per_stage: true, target: 4.1e9 for net-params/net-macs)
 constraints: {macs: [3.9e9, 4.4e9]}   # analytic rejection before anything is built
-measure: [latency]                # optional: latency (torch) and/or memory (predicted training)
+measure: [latency]                # optional: latency, memory (measured + predicted training
+                                  #   peak) or memory_prediction (torch-free); builds the model
 ```
 """
 
@@ -31,7 +32,7 @@ from archprobe.sweep.solve import NET_TARGETS, PRESERVE
 TOP_KEYS = ("sweep", "base", "mode", "axes", "solve", "constraints", "seed", "n", "measure")
 MODES = ("grid", "zip", "random")
 METRICS = ("params", "macs", "acts")
-MEASURES = ("latency", "memory")
+MEASURES = ("latency", "memory", "memory_prediction")
 SETTINGS: dict[str, type] = {  # measure: {what: [...], <setting>: value}; defaults below
     "batch": int, "device": str, "dtype": str, "channels_last": bool, "min_time": float,
 }  # fmt: skip

@@ -58,9 +58,9 @@ for cfg in "fp32 nchw" "fp32 channels_last" "fp16 nchw" "fp16 channels_last"; do
     --md "$work/$name.md" --csv "$work/$name.csv"
 done
 
-step sweep_cardinality 90 archprobe sweep "$sweep_spec" --db "$work/sweep_cardinality.db"
-archprobe sweep-results "$work/sweep_cardinality.db" --csv "$work/sweep_cardinality.csv" \
-  >>"$log" 2>&1 && pack
+step sweep_cardinality 90 archprobe sweep run "$sweep_spec" --db "$work/sweep_cardinality.db"
+archprobe sweep results "$work/sweep_cardinality.db" --csv "$work/sweep_cardinality.csv" \
+  --html "$work/sweep_cardinality.html" >>"$log" 2>&1 && pack
 
 # One torch thread per xdist worker: 8 workers x 16 threads on 16 cores made CPU tests 50x slower.
 [ "${PYTEST:-1}" = 1 ] && OMP_NUM_THREADS=1 step pytest 240 python3 -m pytest -q -n 8 \

@@ -1,0 +1,70 @@
+"""`archprobe solve` and `archprobe sweep run|results` through CliRunner (analytic, no torch)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from archprobe.cli import app
+
+runner = CliRunner()
+SWEEPS = Path(__file__).resolve().parents[2] / "specs" / "sweeps"
+
+
+def test_solve_prints_table2() -> None:
+    result = runner.invoke(app, ["solve", "resnet50"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for c, d, width in ((2, 40, 80), (4, 24, 96), (8, 14, 112), (32, 4, 128)):  # RX Table 2
+        assert f"│ {c:>2} │ {d:>2} │ {width:>11} │" in result.stdout
+
+
+def test_solve_per_stage_net_macs() -> None:
+    args = ["solve", "resnet50", "--preserve", "net-macs", "--per-stage", "--groups", "8"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "d per stage" in result.stdout and "4.089 G (" in result.stdout
+
+
+def test_solve_rejects_bad_input() -> None:
+    result = runner.invoke(app, ["solve", "resnet50", "--groups", "1,x"])
+    assert result.exit_code == 2 and "positive integers" in result.output
+    result = runner.invoke(app, ["solve", "resnet50", "--per-stage"])
+    assert result.exit_code == 2 and "whole-network target" in result.output
+
+
+def test_run_results_csv_and_resume(tmp_path: Path) -> None:
+    db, out = tmp_path / "x.db", tmp_path / "x.csv"
+    spec = str(SWEEPS / "resnext50_cardinality.yaml")
+    first = runner.invoke(app, ["sweep", "run", spec, "--db", str(db)])
+    assert first.exit_code == 0, first.output
+    assert "5 configs (0 already stored, 5 new)" in first.stderr
+    again = runner.invoke(app, ["sweep", "run", spec, "--db", str(db)])
+    assert "5 configs (5 already stored, 0 new)" in again.stderr
+    shown = runner.invoke(app, ["sweep", "results", str(db)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0 and "4.089 GMAC" in shown.stdout  # resnet50, facts.md §9.1
+    assert runner.invoke(app, ["sweep", "results", str(db), "--csv", str(out)]).exit_code == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["block.groups"], r["block.width_per_group"]) for r in rows] == [
+        ("1", "64"), ("2", "40"), ("4", "24"), ("8", "14"), ("32", "4")
+    ]  # fmt: skip
+    assert rows[4]["macs"] == "4230479872"  # resnext50_32x4d, facts.md §9.1
+
+
+def test_bad_sweep_file_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("sweep: s\nbase: resnet50\naxes:\n  block.groups: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["sweep", "run", str(path), "--db", str(tmp_path / "b.db")])
+    assert result.exit_code == 1
+    assert "bad.yaml:4:" in result.stderr and "empty axis" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_executor_and_missing_db(tmp_path: Path) -> None:
+    spec = str(SWEEPS / "resnext50_cardinality.yaml")
+    result = runner.invoke(app, ["sweep", "run", spec, "--db", str(tmp_path / "e.db"),
+                                 "--executor", "gpu"])  # fmt: skip
+    assert result.exit_code == 1 and "allowed: auto, inline, pool, ray" in result.stderr
+    result = runner.invoke(app, ["sweep", "results", str(tmp_path / "none.db")])
+    assert result.exit_code == 2 and "no such database" in result.output
