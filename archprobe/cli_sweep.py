@@ -180,7 +180,10 @@ def results(
         from archprobe.report.export import stamp
         from archprobe.report.sweep_html import write_sweep_html
 
-        write_sweep_html(db, ready(html), stamp())
+        devices = sorted({str(r["device_name"]) for r in flat if r.get("device_name")})
+        measured = any(r.get("latency_s") is not None for r in flat)
+        device = ", ".join(devices) or ("not recorded" if measured else "analytic (no device)")
+        write_sweep_html(db, ready(html), stamp(device))
     if csv is not None or html is not None:
         return
     table = Table(*fields, title=f"{db}: {len(flat)} configs")

@@ -38,6 +38,8 @@ CORE = [
     "archprobe.sweep.configs",
     "archprobe.sweep.run",
     "archprobe.sweep.store",
+    "archprobe.sweep.analysis",  # pandas only inside its functions
+    "archprobe.report.sweep_html",  # plotly, but neither torch nor pandas at import
     "archprobe.cli_sweep",
 ]
 TORCH_ALLOWED = {

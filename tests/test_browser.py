@@ -84,3 +84,18 @@ def test_screenshot(
     assert png.stat().st_size > 100_000  # plots and tables, not a blank page
     with capsys.disabled():
         print(f"\nbrowser screenshot: {png} ({WIDTH}×{height})")
+
+
+def test_sweep_report_renders(tmp_path: Path) -> None:
+    """The sweep report (figures with axis menus, latency panels) renders without errors."""
+    from archprobe.report.sweep_html import write_sweep_html
+    from tests.sweep.test_sweep_report import gpu_cardinality_db
+
+    page = tmp_path / "sweep.html"
+    write_sweep_html(gpu_cardinality_db(tmp_path / "s.db"), page, {"command": "test"})
+    dom = _chromium(page.as_uri(), f"--window-size={WIDTH},1200", "--dump-dom")
+    found = re.search(r'<div id="render-status"([^>]*)>(.*?)</div>', dom, re.S)
+    assert found, "the page's status element is missing from the DOM"
+    attrs = dict(re.findall(r'data-([a-z]+)="([^"]*)"', found.group(1)))
+    assert attrs["status"] == "ok", found.group(2)
+    assert int(attrs["plots"]) == 3 and int(attrs["svgs"]) >= 3

@@ -8,12 +8,14 @@ written by the command recorded in its stamp; reports/README.md lists them.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 PAIR = "resnet50_vs_resnext50"
+SWEEP = "resnext_random"
 
 
 @contextmanager
@@ -64,12 +66,35 @@ def proofs(out: Path) -> None:
             (out / "check_depth2.html").write_text(page, encoding="utf-8")
 
 
+def sweep(out: Path) -> None:
+    """The random ResNeXt sweep (analytic, 200 configs) as a sweep report; about 4 s here."""
+    from archprobe.report.export import stamp
+    from archprobe.report.sweep_html import write_sweep_html
+    from archprobe.spec.catalog import builtin_dir
+    from archprobe.sweep.run import run_sweep
+
+    spec = builtin_dir() / "sweeps" / f"{SWEEP}.yaml"
+    path = out / f"sweep_{SWEEP}.html"
+    print(f"writing {path}", file=sys.stderr)
+    # A fresh database each time: a stored one would be resumed, not rerun.
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / f"{SWEEP}.db"
+        run_sweep(spec, db)
+        provenance = {
+            **stamp(),
+            "command": "python -m archprobe.report",
+            "sweep": f"specs/sweeps/{SWEEP}.yaml, run into a temporary database",
+        }
+        write_sweep_html(db, path, provenance)
+
+
 def main(argv: list[str]) -> None:
     out = Path(argv[0]) if argv else Path("reports")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     comparison(out)
     proofs(out)
+    sweep(out)
     print(f"regenerated {out}/ in {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
 

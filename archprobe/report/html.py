@@ -1,6 +1,7 @@
 """One self-contained, offline HTML report of a comparison (plotly figures, inlined plotly.js).
 
-The only module that imports plotly (DESIGN §7.11). The page is a list of sections, each added
+With the sweep report's ``sweep_figures.py``/``sweep_html.py`` (which reuse :func:`figure_html`),
+the only modules that import plotly (DESIGN §7.11). The page is a list of sections, each added
 by one function of :data:`SECTIONS` (``section(page, comparison)``); a new report adds a
 function there without touching the others. plotly.js is inlined once in the head, every figure
 is a ``<div>`` plus its data, so the file opens with no network. Figures get fixed ids, so two

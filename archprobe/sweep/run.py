@@ -90,7 +90,7 @@ def _row(sweep: SweepSpec, c: Config, measured: dict[str, Any] | None) -> dict[s
 
 
 def run_sweep(
-    sweep: SweepSpec | Path,
+    sweep: SweepSpec | Path | str,
     db: Path | str,
     workers: int = 1,
     progress: Progress | None = None,
@@ -117,7 +117,7 @@ def run_sweep(
     """
     start = time.perf_counter()
     run = choose_executor(executor, workers, address)  # before generation: fail fast
-    spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(sweep)
+    spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(Path(sweep))
     configs, tally = generate(spec)
     measured = bool(spec.measure) or measure is not None
     store = Store(db)
