@@ -112,12 +112,16 @@ def run(
         target = db or path.with_suffix(".db")
         columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), RateColumn(),
                    TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
-        with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("sweep", total=None)
-            summary = run_sweep(
-                path, target, progress=lambda d, t: bar.update(task, completed=d, total=t),
-                executor=executor, workers=workers, address=address,
-            )  # fmt: skip
+        try:
+            with Progress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task("sweep", total=None)
+                summary = run_sweep(
+                    path, target, progress=lambda d, t: bar.update(task, completed=d, total=t),
+                    executor=executor, workers=workers, address=address,
+                )  # fmt: skip
+        except KeyboardInterrupt:  # every finished config is already committed to the store
+            err.print(f"interrupted: the finished configs are in {target}; rerun to resume")
+            raise typer.Exit(130) from None
         t = summary.tally
         rate = summary.done / summary.seconds if summary.seconds else 0.0
         err.print(
