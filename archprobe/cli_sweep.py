@@ -107,16 +107,23 @@ def run(
             return Text(f"{task.speed:,.1f} configs/s" if task.speed else "")
 
     from archprobe.sweep.run import run_sweep
+    from archprobe.sweep.spec import load_sweep
 
     with user_errors():
         target = db or path.with_suffix(".db")
+        sweep = load_sweep(path)
+        if "latency" in sweep.measure and workers > 1 and executor != "ray":
+            err.print(
+                f"note: {workers} workers time configs at the same time on this machine, sharing "
+                "its cores and GPU; use --workers 1 (or Ray nodes) for timings you will compare"
+            )
         columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), RateColumn(),
                    TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
         try:
             with Progress(*columns, console=err, transient=True) as bar:
                 task = bar.add_task("sweep", total=None)
                 summary = run_sweep(
-                    path, target, progress=lambda d, t: bar.update(task, completed=d, total=t),
+                    sweep, target, progress=lambda d, t: bar.update(task, completed=d, total=t),
                     executor=executor, workers=workers, address=address,
                 )  # fmt: skip
         except KeyboardInterrupt:  # every finished config is already committed to the store
