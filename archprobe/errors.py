@@ -35,7 +35,7 @@ class SpecError(ArchprobeError):
         super().__init__(self.format())
 
     def format(self) -> str:
-        parts = [str(self.loc) if self.loc else "<spec>"]
+        parts = [str(self.loc)] if self.loc else []  # no place: the message (and key) alone
         if self.key_path:
             parts.append(self.key_path)
         parts.append(self.message)

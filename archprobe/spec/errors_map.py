@@ -66,7 +66,7 @@ def allowed_keys(data: Any, parent: KeyPath) -> list[str]:
     return keys
 
 
-def _suggest(word: str, choices: list[str]) -> str:
+def suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -111,7 +111,7 @@ def _message(err: ErrorDetails, data: Any, path: KeyPath) -> str:
     kind, ctx, value = err["type"], err.get("ctx", {}), err.get("input")
     if kind == "extra_forbidden":
         allowed = allowed_keys(data, path[:-1])
-        return f"unknown key{_suggest(str(path[-1]), allowed)} (allowed: {', '.join(allowed)})"
+        return f"unknown key{suggest(str(path[-1]), allowed)} (allowed: {', '.join(allowed)})"
     if kind == "missing":
         return f"missing required key {path[-1]!r}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -121,7 +121,7 @@ def _message(err: ErrorDetails, data: Any, path: KeyPath) -> str:
         if kind == "union_tag_not_found":
             return f"missing key 'type' (the {what} type: one of {choices})"
         tag = str(ctx.get("tag"))
-        return f"unknown {what} type {tag!r}{_suggest(tag, tags)} (allowed: {choices})"
+        return f"unknown {what} type {tag!r}{suggest(tag, tags)} (allowed: {choices})"
     shaped = _shape_message(kind, value, path)
     if shaped is not None:
         return shaped
@@ -129,7 +129,7 @@ def _message(err: ErrorDetails, data: Any, path: KeyPath) -> str:
     if not isinstance(value, (dict, list)):
         msg += f" (got {value!r})"
     if kind == "literal_error":
-        msg += _suggest(str(value), _quoted(str(ctx.get("expected", ""))))
+        msg += suggest(str(value), _quoted(str(ctx.get("expected", ""))))
     return msg
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from archprobe.errors import SourceLoc, SpecError
 from archprobe.spec.catalog import find_spec
-from archprobe.spec.errors_map import locate
+from archprobe.spec.errors_map import locate, suggest
 from archprobe.spec.merge import load_merged
 from archprobe.spec.strict_yaml import KeyPath, SourceMap, load_yaml
 from archprobe.sweep.samplers import DISTS, Sampler
@@ -89,8 +89,10 @@ class _Reader:
     def __init__(self, smap: SourceMap) -> None:
         self.smap = smap
 
-    def error(self, message: str, *path: str | int) -> SpecError:
-        return SpecError(message, locate(self.smap, path), ".".join(map(str, path)))
+    def error(self, message: str, *path: str | int, at_key: bool = False) -> SpecError:
+        """Located at the value of ``path``, or at its key (``at_key``: unknown keys)."""
+        where = locate(self.smap, path, want_key=at_key)
+        return SpecError(message, where, ".".join(map(str, path)))
 
 
 def _number(x: Any) -> bool:
@@ -205,25 +207,31 @@ def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
                 continue
             if key not in SETTINGS:
                 allowed = ", ".join(["what", *SETTINGS])
-                message = f"unknown measure setting {key!r}; allowed: {allowed}"
-                raise r.error(message, "measure", key)
+                hint = suggest(str(key), ["what", *SETTINGS])
+                message = f"unknown measure setting {key!r}{hint} (allowed: {allowed})"
+                raise r.error(message, "measure", key, at_key=True)
             kind = SETTINGS[key]
             ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+            ok = ok and not (kind is int and value < 1)  # batch: at least one sample
             if kind is float:
                 ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
             if not ok:
-                raise r.error(f"measure.{key}: expected {kind.__name__}", "measure", key)
+                expected = {int: "a positive integer", float: "a positive number"}.get(
+                    kind, kind.__name__
+                )
+                raise r.error(f"expected {expected}", "measure", key)
             settings[key] = value
         raw = raw.get("what", [])
     if not isinstance(raw, list) or any(m not in MEASURES for m in raw):
-        raise r.error(f"measure: a list of {', '.join(MEASURES)}", "measure")
+        raise r.error(f"expected a list of {', '.join(MEASURES)}", "measure")
     return tuple(raw), settings
 
 
 def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str, int, int | None, Solve | None]:
     for key in doc:
         if key not in TOP_KEYS:
-            raise r.error(f"unknown key (allowed: {', '.join(TOP_KEYS)})", key)
+            hint = suggest(str(key), list(TOP_KEYS))
+            raise r.error(f"unknown key{hint} (allowed: {', '.join(TOP_KEYS)})", key, at_key=True)
     name, mode = doc.get("sweep"), doc.get("mode", "grid")
     if not isinstance(name, str) or not name:
         raise r.error("sweep: a name is required (sweep: my-sweep)", "sweep")
@@ -240,12 +248,13 @@ def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str, int, int | None
 def _solve(r: _Reader, raw: Any) -> Solve | None:
     if raw is None:
         return None
-    usage = f"solve: {{preserve: {'|'.join(PRESERVE)}, per_stage: false, target: 4.1e9}}"
+    usage = f"expected {{preserve: {'|'.join(PRESERVE)}, per_stage: false, target: 4.1e9}}"
     if not isinstance(raw, dict) or raw.get("preserve") not in PRESERVE:
         raise r.error(usage, "solve", *(["preserve"] if isinstance(raw, dict) else []))
     for key in raw:
         if key not in ("preserve", "per_stage", "target"):
-            raise r.error(f"unknown key {key!r}; {usage}", "solve", key)
+            hint = suggest(str(key), ["preserve", "per_stage", "target"])
+            raise r.error(f"unknown key {key!r}{hint}; {usage}", "solve", key, at_key=True)
     per_stage, target = raw.get("per_stage", False), raw.get("target")
     if not isinstance(per_stage, bool):
         raise r.error("per_stage: true or false", "solve", "per_stage")

@@ -68,3 +68,23 @@ def test_unknown_executor_and_missing_db(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "allowed: auto, inline, pool, ray" in result.stderr
     result = runner.invoke(app, ["sweep", "results", str(tmp_path / "none.db")])
     assert result.exit_code == 2 and "no such database" in result.output
+
+
+def test_bad_measure_settings_are_located(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    base = "sweep: s\nbase: resnet20\naxes: {block.groups: [1]}\n"
+    for measure, needle in (
+        ("{what: [latency], batch: 0}", "m.yaml:4:35: measure.batch: expected a positive integer"),
+        ("{what: [latency], bacth: 8}", "m.yaml:4:28: measure.bacth: unknown measure setting"),
+        ("{what: [speed]}", "m.yaml:4:10: measure: expected a list of latency, memory"),
+    ):
+        path.write_text(f"{base}measure: {measure}\n", encoding="utf-8")
+        result = runner.invoke(app, ["sweep", "run", str(path), "--db", str(tmp_path / "m.db")])
+        assert result.exit_code == 1 and needle in result.stderr, result.stderr
+    assert not (tmp_path / "m.db").exists()  # refused before anything was written
+
+
+def test_missing_sweep_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sweep", "run", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{tmp_path / 'none.yaml'}: cannot read sweep file")

@@ -91,7 +91,7 @@ def test_sweep_records_the_solved_width(tmp_path: Path) -> None:
         ("{preserve: block-params, per_stage: true}", "whole-network target"),
         ("{preserve: net-macs, targte: 4e9}", "unknown key 'targte'"),
         ("{preserve: net-macs, target: -1}", "positive number"),
-        ("{preserve: everything}", "solve: {preserve:"),
+        ("{preserve: everything}", "solve.preserve: expected {preserve: block-params|"),
     ],
 )
 def test_bad_solve_is_located(tmp_path: Path, solve: str, needle: str) -> None:
