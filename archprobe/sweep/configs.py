@@ -16,8 +16,8 @@ from archprobe.graph.ops import GraphError
 from archprobe.spec.loader import validate
 from archprobe.spec.schema import ArchSpec
 from archprobe.spec.strict_yaml import KeyPath
-from archprobe.sweep.fast import metrics, spec_cost
-from archprobe.sweep.solve import metric, solve_width, with_width
+from archprobe.sweep.fast import SpecCost, metrics, spec_cost
+from archprobe.sweep.solve import metric, solve_width
 from archprobe.sweep.spec import SweepSpec
 
 MIN_TRIES = 10_000
@@ -54,8 +54,11 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-]", "_", name).lstrip(".-") or "sweep"
 
 
-def make_spec(sweep: SweepSpec, values: dict[str, Any], index: int) -> ArchSpec:
-    """The base with ``values`` applied (and width_per_group solved); SpecError if invalid.
+def make_spec(
+    sweep: SweepSpec, values: dict[str, Any], index: int
+) -> tuple[ArchSpec, SpecCost | None]:
+    """The base with ``values`` applied (and width_per_group solved), and the solved spec's cost
+    (None without ``solve:``); SpecError if invalid.
 
     With ``solve:``, the solved widths are added to ``values`` (``block.width_per_group``, or
     ``stages.<i>.width_per_group`` per stage) so that results show them beside the axes.
@@ -66,20 +69,22 @@ def make_spec(sweep: SweepSpec, values: dict[str, Any], index: int) -> ArchSpec:
     doc["name"] = f"{_safe(sweep.name)}-{index}"
     spec = validate(doc, sweep.base_smap)
     if sweep.solve is None:
-        return spec
+        return spec, None
     groups = int(getattr(spec.block, "groups", 1))
     how = sweep.solve
-    widths = solve_width(
+    solution = solve_width(
         spec, groups, how.preserve, target=_target(sweep), per_stage=how.per_stage,
         guess=_LAST_WIDTH.get((sweep.name, groups)),
-    ).stage_widths  # fmt: skip
+    )  # fmt: skip
+    widths = solution.stage_widths
     _LAST_WIDTH[(sweep.name, groups)] = widths[0]  # neighbouring draws solve to nearby widths
     if how.per_stage:
         values.update({f"stages.{i}.width_per_group": d for i, d in enumerate(widths)})
     else:
         values["block.width_per_group"] = widths[0]
     # Stage overrides of the base lose to the solver: with_width sets every stage's block.
-    return with_width(spec, groups, widths)
+    assert solution.spec is not None and solution.cost is not None
+    return solution.spec, solution.cost
 
 
 _TARGETS: dict[tuple[str, str], int] = {}
@@ -150,8 +155,8 @@ class Tally:
 def _evaluate(sweep: SweepSpec, values: dict[str, Any], tally: Tally) -> Config | None:
     tally.drawn += 1
     try:
-        spec = make_spec(sweep, values, tally.drawn - 1)
-        m = metrics(spec_cost(spec).total)
+        spec, cost = make_spec(sweep, values, tally.drawn - 1)
+        m = metrics((cost or spec_cost(spec)).total)
     except (SpecError, GraphError) as exc:
         tally.invalid += 1
         tally.first_invalid = tally.first_invalid or f"{values}: {exc}"

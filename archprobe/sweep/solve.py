@@ -42,6 +42,7 @@ Preserve = Literal["block-params", "block-macs", "stage-params", "net-params", "
 PRESERVE: tuple[str, ...] = get_args(Preserve)
 MAX_WIDTH_PER_GROUP = 4096
 NET_TARGETS = ("net-params", "net-macs")
+SECANT_STEPS = 4  # before falling back to galloping and bisection (solve_width's search)
 NEIGHBOURS = 2  # distinct stage costs tried on each side of the uniform solution (per_stage)
 
 
@@ -60,6 +61,8 @@ class Solution:
     params: int  # whole network
     macs: int
     stage_widths: tuple[int, ...] = ()  # d of every stage (all equal unless solved per stage)
+    spec: ArchSpec | None = None  # the solved network (unvalidated copy of the base)
+    cost: SpecCost | None = None  # its cost breakdown
 
     @property
     def rel_error(self) -> float:
@@ -149,25 +152,40 @@ class _Values:
         return value is not None and value >= target
 
     def first_reaching(self, target: int, guess: int) -> int | None:
-        """Smallest d in 1..MAX whose value reaches ``target`` (galloping from ``guess``)."""
-        if not self.reaches(MAX_WIDTH_PER_GROUP, target):
-            return None
-        lo, hi = 0, MAX_WIDTH_PER_GROUP  # invariant: lo does not reach (0 never does), hi does
-        d, step = min(max(guess, 1), MAX_WIDTH_PER_GROUP), 1
-        if self.reaches(d, target):
-            hi = d
-            while d - step >= 1 and self.reaches(d - step, target):
-                hi, step = d - step, step * 2
-            lo = max(0, d - step)
-        else:
-            lo = d
-            while d + step < hi and not self.reaches(d + step, target):
-                lo, step = d + step, step * 2
-            hi = min(hi, d + step)
+        """Smallest d in 1..MAX whose value reaches ``target``: secant steps from ``guess`` (the
+        value is a smooth, nearly quadratic function of d), then galloping and bisection."""
+        lo, hi = 0, MAX_WIDTH_PER_GROUP + 1  # lo does not reach (0 never does); hi: not yet known
+        d, prev = min(max(guess, 1), MAX_WIDTH_PER_GROUP), 0
+        for _ in range(SECANT_STEPS):
+            if self.reaches(d, target):
+                hi = d
+            else:
+                lo = d
+            if hi - lo <= 1:
+                break
+            step = self._secant(prev, d, target)
+            prev, d = d, min(max(d + step, lo + 1), hi - 1)
+        step = 1
+        while hi > MAX_WIDTH_PER_GROUP:  # no d known to reach yet: gallop up
+            d = min(lo + step, MAX_WIDTH_PER_GROUP)
+            if self.reaches(d, target):
+                hi = d
+            elif d == MAX_WIDTH_PER_GROUP:
+                return None
+            else:
+                lo, step = d, step * 2
         while hi - lo > 1:
             mid = (lo + hi) // 2
             lo, hi = (lo, mid) if self.reaches(mid, target) else (mid, hi)
         return hi
+
+    def _secant(self, prev: int, d: int, target: int) -> int:
+        """Step from d toward the target along the line through (prev, d); ±1 without one."""
+        now, before = self(d), self(prev) if prev else None
+        if now is None or before is None or now == before:
+            return 1 if now is None or now < target else -1
+        step = round((target - now) * (d - prev) / (now - before))
+        return step or (1 if now < target else -1)
 
 
 def _candidates(
@@ -292,4 +310,6 @@ def solve_width(
         params=cost.total.params,
         macs=cost.total.macs,
         stage_widths=tuple(widths),
+        spec=solved,
+        cost=cost,
     )
