@@ -81,21 +81,24 @@ def with_width(spec: ArchSpec, groups: int, width_per_group: int | Sequence[int]
     )
     if len(widths) != len(spec.stages):
         raise SpecError(f"{len(widths)} widths for {len(spec.stages)} stages")
-    update = {"groups": groups, "width_per_group": widths[0]}
-    stages = []
-    for i, (stage, d) in enumerate(zip(spec.stages, widths, strict=True)):
-        update = {"groups": groups, "width_per_group": d}
-        if "width_per_group" not in type(stage.block).model_fields:
-            raise SpecError(
-                f"block type {stage.block.type!r} has no width_per_group to solve for",
-                None,
-                f"stages.{i}.block.type",
-            )
-        stages.append(stage.model_copy(update={"block": stage.block.model_copy(update=update)}))
-    top = {"groups": groups, "width_per_group": widths[0]}
-    return spec.model_copy(
-        update={"block": spec.block.model_copy(update=top), "stages": tuple(stages)}
+    stages = tuple(
+        stage.model_copy(update={"block": _block_with(stage.block, groups, d, i)})
+        for i, (stage, d) in enumerate(zip(spec.stages, widths, strict=True))
     )
+    top = {"groups": groups, "width_per_group": widths[0]}
+    return spec.model_copy(update={"block": spec.block.model_copy(update=top), "stages": stages})
+
+
+@lru_cache(maxsize=1 << 14)
+def _block_with(block: BlockParams, groups: int, width_per_group: int, stage: int) -> BlockParams:
+    """Stage ``stage``'s block at (C, d); cached, as the solver asks for the same ones often."""
+    if "width_per_group" not in type(block).model_fields:
+        raise SpecError(
+            f"block type {block.type!r} has no width_per_group to solve for",
+            None,
+            f"stages.{stage}.block.type",
+        )
+    return block.model_copy(update={"groups": groups, "width_per_group": width_per_group})
 
 
 def _template(cost: SpecCost) -> tuple[int, int]:
@@ -119,13 +122,6 @@ def metric(cost: SpecCost, preserve: str) -> int:
     raise SpecError(f"unknown preserve target {preserve!r} (choose from {', '.join(PRESERVE)})")
 
 
-@lru_cache(maxsize=1 << 14)
-def _block_with(block: BlockParams, groups: int, width_per_group: int) -> BlockParams:
-    if "width_per_group" not in type(block).model_fields:
-        raise SpecError(f"block type {block.type!r} has no width_per_group to solve for")
-    return block.model_copy(update={"groups": groups, "width_per_group": width_per_group})
-
-
 class _Values:
     """The preserved metric at each d, memoised; None where the network is invalid (too narrow).
 
@@ -135,17 +131,22 @@ class _Values:
 
     def __init__(self, spec: ArchSpec, groups: int, preserve: str) -> None:
         self.spec, self.groups, self.preserve = spec, groups, preserve
-        self.seen: dict[int, int | None] = {}
+        self.costs: dict[int, SpecCost | None] = {}
+
+    def cost(self, d: int) -> SpecCost | None:
+        """The network's cost at a uniform d (None: invalid), computed once per d."""
+        if d not in self.costs:
+            stages = enumerate(self.spec.stages)
+            blocks = [_block_with(s.block, self.groups, d, i) for i, s in stages]
+            try:
+                self.costs[d] = spec_cost(self.spec, blocks)
+            except GraphError:  # a stage's width rounds to zero channels per group
+                self.costs[d] = None
+        return self.costs[d]
 
     def __call__(self, d: int) -> int | None:
-        if d not in self.seen:
-            try:
-                blocks = [_block_with(s.block, self.groups, d) for s in self.spec.stages]
-                cost = spec_cost(self.spec, blocks)
-                self.seen[d] = metric(cost, self.preserve)
-            except GraphError:  # a stage's width rounds to zero channels per group
-                self.seen[d] = None
-        return self.seen[d]
+        cost = self.cost(d)
+        return None if cost is None else metric(cost, self.preserve)
 
     def reaches(self, d: int, target: int) -> bool:
         value = self(d)
@@ -188,11 +189,8 @@ class _Values:
         return step or (1 if now < target else -1)
 
 
-def _candidates(
-    spec: ArchSpec, groups: int, preserve: str, target: int, guess: int = 64
-) -> list[tuple[int, int]]:
+def _candidates(values: _Values, target: int, guess: int) -> list[tuple[int, int]]:
     """(d, value) of the smallest d reaching ``target`` and of the smallest d of the value below."""
-    values = _Values(spec, groups, preserve)
     first = values.first_reaching(target, guess)
     out: list[tuple[int, int]] = []
     top = MAX_WIDTH_PER_GROUP if first is None else first - 1
@@ -205,7 +203,7 @@ def _candidates(
     if first is not None:
         out.append((first, values(first) or 0))
     if not out:
-        raise SpecError(f"no width_per_group gives a valid network at groups={groups}")
+        raise SpecError(f"no width_per_group gives a valid network at groups={values.groups}")
     return out
 
 
@@ -226,21 +224,19 @@ def _stage_options(
     return [(w, v) for v, w in ranked[max(0, at - NEIGHBOURS) : at + NEIGHBOURS + 1]]
 
 
-def _per_stage(
-    spec: ArchSpec, groups: int, preserve: str, target: int, d: int, tolerance: float
-) -> list[int]:
+def _per_stage(values: _Values, target: int, d: int, tolerance: float) -> list[int]:
     """Per-stage widths near ``target`` around the uniform solution ``d`` (module docstring).
 
     Among the combinations within ``tolerance`` of the target the most uniform one wins (then the
     nearest); when none is that close, the nearest.
     """
-    table: dict[int, SpecCost] = {}
-    for width in range(max(1, d // 2), 2 * d + 2 * NEIGHBOURS + 1):
-        try:
-            table[width] = spec_cost(with_width(spec, groups, width))
-        except GraphError:  # a stage's width rounds to zero channels per group
-            continue
-    n = len(spec.stages)
+    preserve = values.preserve
+    table = {
+        width: cost
+        for width in range(max(1, d // 2), 2 * d + 2 * NEIGHBOURS + 1)
+        if (cost := values.cost(width)) is not None
+    }
+    n = len(values.spec.stages)
     fixed = metric(table[d], preserve) - sum(_stage_value(table[d], i, preserve) for i in range(n))
     options = [_stage_options(table, d, i, preserve) for i in range(n)]
 
@@ -287,14 +283,11 @@ def solve_width(
         raise SpecError(f"per-stage widths need a whole-network target ({', '.join(NET_TARGETS)})")
     if guess is None:
         guess = int(getattr(spec.block, "width_per_group", 64))
-    d = _choose(_candidates(spec, groups, preserve, goal, guess), goal)
-    widths = (
-        _per_stage(spec, groups, preserve, goal, d, tolerance)
-        if per_stage
-        else [d] * len(spec.stages)
-    )
+    values = _Values(spec, groups, preserve)
+    d = _choose(_candidates(values, goal, guess), goal)
+    widths = _per_stage(values, goal, d, tolerance) if per_stage else [d] * len(spec.stages)
     solved = with_width(spec, groups, widths)
-    cost = spec_cost(solved)
+    cost = (None if per_stage else values.cost(d)) or spec_cost(solved)  # uniform: already known
     stage = solved.stages[0]
     expansion = int(getattr(stage.block, "expansion", 1))
     block_params, block_macs = _template(cost)
