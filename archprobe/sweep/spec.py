@@ -33,12 +33,12 @@ TOP_KEYS = ("sweep", "base", "mode", "axes", "solve", "constraints", "seed", "n"
 MODES = ("grid", "zip", "random")
 METRICS = ("params", "macs", "acts")
 MEASURES = ("latency", "memory", "memory_prediction")
-SETTINGS: dict[str, type] = {  # measure: {what: [...], <setting>: value}; defaults below
-    "batch": int, "device": str, "dtype": str, "channels_last": bool, "min_time": float,
-}  # fmt: skip
+# measure: {what: [...], <setting>: value}; a setting's type is its default's type.
 SETTING_DEFAULTS: dict[str, Any] = {
     "batch": 1, "device": "auto", "dtype": "fp32", "channels_last": False, "min_time": 0.5,
 }  # fmt: skip
+EXPECTED = {int: "a positive integer", float: "a positive number", str: "a string",
+            bool: "true or false"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,14 @@ def _constraints(r: _Reader, raw: Any) -> dict[str, tuple[float | None, float | 
     return out
 
 
+def _setting_ok(kind: type, value: Any) -> bool:
+    """``value`` fits a setting whose default is a ``kind``; numbers must be positive."""
+    if kind in (int, float):
+        whole = kind is int and isinstance(value, int)
+        return _number(value) and value > 0 and (whole or kind is float)
+    return isinstance(value, kind)
+
+
 def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
     if raw is None:
         return (), {}
@@ -205,21 +213,14 @@ def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
         for key, value in raw.items():
             if key == "what":
                 continue
-            if key not in SETTINGS:
-                allowed = ", ".join(["what", *SETTINGS])
-                hint = suggest(str(key), ["what", *SETTINGS])
-                message = f"unknown measure setting {key!r}{hint} (allowed: {allowed})"
+            if key not in SETTING_DEFAULTS:
+                keys = ["what", *SETTING_DEFAULTS]
+                hint = suggest(str(key), keys)
+                message = f"unknown measure setting {key!r}{hint} (allowed: {', '.join(keys)})"
                 raise r.error(message, "measure", key, at_key=True)
-            kind = SETTINGS[key]
-            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-            ok = ok and not (kind is int and value < 1)  # batch: at least one sample
-            if kind is float:
-                ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-            if not ok:
-                expected = {int: "a positive integer", float: "a positive number"}.get(
-                    kind, kind.__name__
-                )
-                raise r.error(f"expected {expected}", "measure", key)
+            kind = type(SETTING_DEFAULTS[key])
+            if not _setting_ok(kind, value):
+                raise r.error(f"expected {EXPECTED[kind]}", "measure", key)
             settings[key] = value
         raw = raw.get("what", [])
     if not isinstance(raw, list) or any(m not in MEASURES for m in raw):
