@@ -151,7 +151,7 @@ def _run(specs: list[str], options: Measure) -> Comparison:
 def _device_stamp(comparison: Comparison) -> str:
     rows = comparison.sections.get("latency") or []
     envs = {_describe(r.env) for r in rows if r.env.get("device_name")}
-    return ", ".join(sorted(e for e in envs if e)) or "analytic (no device)"
+    return ", ".join(sorted(envs)) or "analytic (no device)"
 
 
 def _describe(env: dict[str, Any]) -> str:

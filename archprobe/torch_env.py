@@ -7,6 +7,7 @@ import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -61,8 +62,12 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
+@lru_cache(maxsize=1)
 def cuda_driver() -> str:
-    """The NVIDIA driver version (``nvidia-smi``), or the CUDA driver API version torch reports."""
+    """The NVIDIA driver version (``nvidia-smi``), or the CUDA driver API version torch reports.
+
+    Cached: every measured row records it, and it cannot change while the process runs.
+    """
     import shutil
     import subprocess
 
