@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archprobe.analytic import Analysis, analyze, analyze_spec
-from archprobe.compare import Comparison, compare
+from archprobe.analysis.analytic import Analysis, analyze, analyze_spec
+from archprobe.analysis.compare import Comparison, compare
+from archprobe.analysis.results import Results
 from archprobe.errors import ArchprobeError, SpecError
-from archprobe.graph.expand import expand
-from archprobe.results import Results
 from archprobe.spec import ArchSpec, list_specs, load_spec
+from archprobe.spec.expand import expand
 
 if TYPE_CHECKING:
-    from archprobe.builder import build
-    from archprobe.profiler import profile
+    from archprobe.analysis.counters.profile import profile
+    from archprobe.builder.network import build
 
 __version__ = "0.1.0"
 
@@ -48,11 +48,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "build":  # imports torch: only on first use
-        from archprobe.builder import build
+        from archprobe.builder.network import build
 
         return build
     if name == "profile":  # imports torch: only on first use
-        from archprobe.profiler import profile
+        from archprobe.analysis.counters.profile import profile
 
         return profile
     raise AttributeError(f"module 'archprobe' has no attribute {name!r}")

@@ -1,3 +1,3 @@
-from archprobe.cli import main
+from archprobe.cli.app import main
 
 main()

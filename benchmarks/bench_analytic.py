@@ -32,10 +32,10 @@ def main() -> None:
     import torch
     from fvcore.nn import FlopCountAnalysis
 
-    from archprobe.analytic import analyze
-    from archprobe.builder import build
-    from archprobe.graph.expand import expand
+    from archprobe.analysis.analytic import analyze
+    from archprobe.builder.network import build
     from archprobe.spec import load_spec
+    from archprobe.spec.expand import expand
 
     spec = load_spec("resnet50")
     model = build(spec, "cpu").eval()

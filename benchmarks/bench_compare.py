@@ -15,12 +15,19 @@ from __future__ import annotations
 
 import argparse
 
-from archprobe.latency import (
+from archprobe.analysis.timing.env import resolve_device
+from archprobe.analysis.timing.latency import (
     LatencyRow,
     measure_latency,
     throughput_ratios,
 )
-from archprobe.report.latency import (
+from archprobe.analysis.timing.roofline import (
+    RooflineReport,
+    device_ceilings,
+    measure_ceilings,
+    roofline,
+)
+from archprobe.report.terminal.latency import (
     env_stamp,
     grouped_conv_summary,
     latency_table,
@@ -29,8 +36,6 @@ from archprobe.report.latency import (
     roofline_stage_table,
     to_text,
 )
-from archprobe.roofline import RooflineReport, device_ceilings, measure_ceilings, roofline
-from archprobe.torch_env import resolve_device
 
 
 def parse_args() -> argparse.Namespace:

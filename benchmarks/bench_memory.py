@@ -16,17 +16,17 @@ import time
 
 import torch
 
-from archprobe.builder import build
-from archprobe.graph.expand import expand
-from archprobe.memory_measure import MemoryMeasurement, measure_inference, measure_training
-from archprobe.memory_model import (
+from archprobe.analysis.memory.measure import MemoryMeasurement, measure_inference, measure_training
+from archprobe.analysis.memory.model import (
     OPTIMIZERS,
     MemoryPrediction,
     Optimizer,
     predict_inference,
     predict_training,
 )
+from archprobe.builder.network import build
 from archprobe.spec import load_spec
+from archprobe.spec.expand import expand
 
 MIB = 2**20
 

@@ -58,7 +58,7 @@ def data_dependent() -> nn.Module:
 
 def resnet50() -> nn.Module:
     """A module equivalent to torchvision's resnet50 (same names and shapes), built by archprobe."""
-    from archprobe.builder import build
+    from archprobe.builder.network import build
     from archprobe.spec import load_spec
 
     return build(load_spec("resnet50"), device="cpu")
@@ -74,7 +74,7 @@ def not_a_module() -> int:
 
 def cifar_resnet20() -> nn.Module:
     """archprobe's resnet20 built as a plain module (what a user's own CIFAR ResNet would be)."""
-    from archprobe.builder import build
+    from archprobe.builder.network import build
     from archprobe.spec import load_spec
 
     return build(load_spec("resnet20"), device="cpu")

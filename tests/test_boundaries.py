@@ -13,43 +13,43 @@ PKG = Path(__file__).resolve().parent.parent / "archprobe"
 CORE = [
     "archprobe.spec",
     "archprobe.graph",
-    "archprobe.graph.expand",
+    "archprobe.spec.expand",
     "archprobe.blocks",
-    "archprobe.analytic",
-    "archprobe.results",
-    "archprobe.stages",
-    "archprobe.report.table",
+    "archprobe.analysis.analytic",
+    "archprobe.analysis.results",
+    "archprobe.analysis.stages",
+    "archprobe.report.terminal.table",
     "archprobe.checks",
-    "archprobe.cli_check",
-    "archprobe.report.checks",
+    "archprobe.cli.check",
+    "archprobe.report.terminal.checks",
     "archprobe.proofs.results",
     "archprobe.proofs.graphs",
     "archprobe.proofs.twins",
-    "archprobe.memory_model",
-    "archprobe.roofline",
-    "archprobe.devices",
-    "archprobe.report.latency",
-    "archprobe.memory_replay",
-    "archprobe.compare",
-    "archprobe.cli_compare",
-    "archprobe.cli",
+    "archprobe.analysis.memory.model",
+    "archprobe.analysis.timing.roofline",
+    "archprobe.analysis.timing.devices",
+    "archprobe.report.terminal.latency",
+    "archprobe.analysis.memory.replay",
+    "archprobe.analysis.compare",
+    "archprobe.cli.compare",
+    "archprobe.cli.app",
     "archprobe.sweep.solve",
     "archprobe.sweep.spec",
     "archprobe.sweep.configs",
     "archprobe.sweep.run",
     "archprobe.sweep.store",
     "archprobe.sweep.analysis",  # pandas only inside its functions
-    "archprobe.report.sweep_html",  # plotly, but neither torch nor pandas at import
-    "archprobe.cli_sweep",
+    "archprobe.report.html.sweep",  # plotly, but neither torch nor pandas at import
+    "archprobe.cli.sweep",
 ]
 TORCH_ALLOWED = {
-    "builder.py",
-    "runtime.py",
-    "counters.py",
-    "profiler.py",
-    "profile_ops.py",
-    "latency.py",
-    "torch_env.py",
+    "builder/network.py",
+    "analysis/counters/runtime.py",
+    "analysis/counters/reconcile.py",
+    "analysis/counters/profile.py",
+    "analysis/counters/dispatch.py",
+    "analysis/timing/latency.py",
+    "analysis/timing/env.py",
     "proofs/common.py",
     "proofs/forms.py",
     "proofs/depth2.py",
@@ -72,7 +72,7 @@ def test_cli_analytic_commands_run_with_torch_blocked() -> None:
     code = (
         "import sys; sys.modules['torch'] = None; sys.modules['pandas'] = None\n"
         "sys.argv = ['archprobe', 'compare', 'resnet50', 'resnext50']\n"
-        "from archprobe.cli import main\n"
+        "from archprobe.cli.app import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

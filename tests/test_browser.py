@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archprobe.cli import app
+from archprobe.cli.app import app
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
@@ -88,7 +88,7 @@ def test_screenshot(
 
 def test_sweep_report_renders(tmp_path: Path) -> None:
     """The sweep report (figures with axis menus, latency panels) renders without errors."""
-    from archprobe.report.sweep_html import write_sweep_html
+    from archprobe.report.html.sweep import write_sweep_html
     from tests.sweep.test_sweep_report import gpu_cardinality_db
 
     page = tmp_path / "sweep.html"

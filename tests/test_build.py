@@ -7,10 +7,10 @@ from typing import Literal
 import torch
 from torch import nn
 
-from archprobe.builder import OP_MODULES, ResidualBlock, build, build_node
+from archprobe.analysis.counters.runtime import flop_counts
+from archprobe.builder.network import OP_MODULES, ResidualBlock, build, build_node
 from archprobe.graph import ops
 from archprobe.graph.nodes import Leaf, OpNode, Parallel, Seq, walk
-from archprobe.runtime import flop_counts
 from archprobe.spec import load_spec
 
 
@@ -112,8 +112,12 @@ def test_public_functions_survive_submodule_imports() -> None:
 
     import archprobe
 
-    for module in ("archprobe.builder", "archprobe.profiler", "archprobe.compare"):
+    for module in (
+        "archprobe.builder.network",
+        "archprobe.analysis.counters.profile",
+        "archprobe.analysis.compare",
+    ):
         importlib.import_module(module)
     assert callable(archprobe.build) and callable(archprobe.profile)
-    assert callable(archprobe.compare)
+    assert callable(archprobe.compare) and callable(archprobe.analyze)
     assert archprobe.build(load_spec("resnet20"), device="meta") is not None

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from archprobe.analytic import analyze_spec
-from archprobe.builder import build
-from archprobe.runtime import flop_counts
+from archprobe.analysis.analytic import analyze_spec
+from archprobe.analysis.counters.runtime import flop_counts
+from archprobe.builder.network import build
 from archprobe.spec import list_specs, load_spec
 
 CATALOG = [e.name for e in list_specs()]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from archprobe.cli import app
+from archprobe.cli.app import app
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archprobe.cli import app
-from archprobe.compare import Measure, compare
+from archprobe.analysis.compare import Measure, compare
+from archprobe.cli.app import app
 
 runner = CliRunner()
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from archprobe.compare import compare
+from archprobe.analysis.compare import compare
+from archprobe.analysis.stages import stage_rows
 from archprobe.errors import ArchprobeError
 from archprobe.report.export import markdown, write_csv, write_json
-from archprobe.stages import stage_rows
 
 # (blocks, block output width, output size) of ResNet-50 / ResNeXt-50 stages conv2..conv5
 STAGES = [(3, 256, 56), (4, 512, 28), (6, 1024, 14), (3, 2048, 7)]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from archprobe.cli import app
-from archprobe.compare import Measure, compare
-from archprobe.profiler import profile
+from archprobe.analysis.compare import Measure, compare
+from archprobe.analysis.counters.profile import profile
+from archprobe.cli.app import app
 from tests.modules_fixture import functional_cnn
 
 

@@ -1,5 +1,5 @@
 """Counters reconciliation: categories sum to each counter's own total, every third-party count
-equals the prediction of archprobe.conventions per category, and the caller's model is never
+equals the prediction of the counters' conventions per category, and the caller's model is never
 mutated. Published cross-checks: timm lists 4.11 (resnet50) and 4.26 (resnext50_32x4d) fvcore
 GMACs; torchvision's _ops 4.089 / 4.23 are archprobe's MACs (facts.md)."""
 
@@ -14,14 +14,14 @@ import torch
 from rich.console import Console
 from torch import nn
 
-from archprobe import counters as counters_mod
-from archprobe.builder import OP_MODULES, build
-from archprobe.conventions import CATEGORIES, CONVENTIONS, op_category
-from archprobe.counters import Reconciliation, reconcile
+from archprobe.analysis.counters import reconcile as counters_mod
+from archprobe.analysis.counters.conventions import CATEGORIES, CONVENTIONS, op_category
+from archprobe.analysis.counters.reconcile import Reconciliation, reconcile
+from archprobe.builder.network import OP_MODULES, build
 from archprobe.errors import ArchprobeError
 from archprobe.graph import ops
 from archprobe.graph.nodes import Graph, OpNode, Section, Seq
-from archprobe.report.counters import reconciliation_table
+from archprobe.report.terminal.counters import reconciliation_table
 from archprobe.spec import load_spec
 from archprobe.spec.schema import ArchSpec
 
@@ -194,7 +194,7 @@ def test_counters_never_mutate_the_callers_model() -> None:
 
 def test_importing_counters_loads_neither_thop_nor_fvcore() -> None:
     code = (
-        "import sys, archprobe.counters, archprobe.report.counters\n"
+        "import sys, archprobe.analysis.counters.reconcile, archprobe.report.terminal.counters\n"
         "assert 'thop' not in sys.modules, 'thop imported'\n"
         "assert 'fvcore' not in sys.modules, 'fvcore imported'\n"
     )
@@ -202,7 +202,9 @@ def test_importing_counters_loads_neither_thop_nor_fvcore() -> None:
 
 
 def test_conventions_are_torch_free() -> None:
-    code = "import sys; sys.modules['torch'] = None\nimport archprobe.conventions\n"
+    code = (
+        "import sys; sys.modules['torch'] = None\nimport archprobe.analysis.counters.conventions\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

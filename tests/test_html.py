@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archprobe.cli import app
-from archprobe.compare import Comparison, Measure, compare
+from archprobe.analysis.compare import Comparison, Measure, compare
+from archprobe.analysis.results import COLUMNS
+from archprobe.cli.app import app
 from archprobe.report.export import stamp, write_csv, write_json
-from archprobe.report.html import comparison_html
-from archprobe.results import COLUMNS
+from archprobe.report.html.compare import comparison_html
 
 STAMP = {"archprobe": "test", "command": "archprobe report a b"}
 EXTERNAL = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=""", re.I)
@@ -52,9 +52,9 @@ def test_deterministic_apart_from_the_stamp(comparison: Comparison, page: str) -
 
 def _measured(c: Comparison) -> Comparison:
     """The comparison with synthetic latency rows and profiled layer times (no timing run)."""
-    from archprobe.devices import H100_SXM
-    from archprobe.latency import LatencyRow, throughput_ratios
-    from archprobe.roofline import analytic_roofline
+    from archprobe.analysis.timing.devices import H100_SXM
+    from archprobe.analysis.timing.latency import LatencyRow, throughput_ratios
+    from archprobe.analysis.timing.roofline import analytic_roofline
 
     env = {"device_name": "test device", "dtype": "fp32"}
     rows = [
@@ -149,7 +149,7 @@ def test_compare_html_option(tmp_path: Path) -> None:
 def test_report_cli_imports_no_torch_pandas_or_plotly() -> None:
     code = (
         "import sys; sys.modules['torch'] = None; sys.modules['pandas'] = None\n"
-        "import archprobe.cli, archprobe.cli_report\n"
+        "import archprobe.cli.app, archprobe.cli.report\n"
         "assert 'plotly' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

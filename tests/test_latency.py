@@ -15,17 +15,17 @@ import torch
 from rich.console import Console
 from torch import nn
 
-from archprobe import latency
-from archprobe.errors import ArchprobeError
-from archprobe.latency import (
+from archprobe.analysis.results import Results
+from archprobe.analysis.timing import latency
+from archprobe.analysis.timing.env import resolve_device
+from archprobe.analysis.timing.latency import (
     LatencyRow,
     measure_latency,
     throughput_ratios,
     to_entries,
 )
-from archprobe.report.latency import env_stamp, latency_table, progress_bar, to_text
-from archprobe.results import Results
-from archprobe.torch_env import resolve_device
+from archprobe.errors import ArchprobeError
+from archprobe.report.terminal.latency import env_stamp, latency_table, progress_bar, to_text
 
 REAL_BUILD, REAL_FREE = latency.build, latency._free
 FAST: dict[str, Any] = {"min_run_time": 0.01, "min_blocks": 3, "warmup": 2}

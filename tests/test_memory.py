@@ -17,26 +17,26 @@ import torch
 import torch.nn.functional as F
 from rich.console import Console
 
-from archprobe.builder import build
-from archprobe.graph import ops
-from archprobe.graph.cost import numel
-from archprobe.graph.expand import expand
-from archprobe.graph.nodes import Graph, OpNode, Section
-from archprobe.memory_measure import (
+from archprobe.analysis.memory.measure import (
     MemoryMeasurement,
     make_optimizer,
     measure_inference,
     measure_training,
     saved_tensor_bytes,
 )
-from archprobe.memory_model import (
+from archprobe.analysis.memory.model import (
     MemoryModelError,
     Optimizer,
     predict_inference,
     predict_training,
 )
-from archprobe.report.memory import memory_layers_table, memory_table
+from archprobe.builder.network import build
+from archprobe.graph import ops
+from archprobe.graph.cost import numel
+from archprobe.graph.nodes import Graph, OpNode, Section
+from archprobe.report.terminal.memory import memory_layers_table, memory_table
 from archprobe.spec import load_spec
+from archprobe.spec.expand import expand
 from archprobe.spec.schema import ArchSpec
 
 
@@ -61,8 +61,8 @@ def tiny() -> Graph:
 def test_imports_and_runs_with_torch_blocked() -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"
-        "from archprobe.graph.expand import expand\n"
-        "from archprobe.memory_model import predict_inference, predict_training\n"
+        "from archprobe.spec.expand import expand\n"
+        "from archprobe.analysis.memory.model import predict_inference, predict_training\n"
         "from archprobe.spec import load_spec\n"
         "g = expand(load_spec('resnext50'))\n"
         "assert predict_training(g, 2, 'adam').peak_bytes > predict_inference(g, 2).peak_bytes\n"

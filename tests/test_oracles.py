@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from archprobe.analytic import analyze, analyze_spec
+from archprobe.analysis.analytic import analyze, analyze_spec
 
 # facts.md §9.1: (params, MACs) at 224², MACs of conv + fc, params include BN affine.
 EXACT = {

@@ -1,4 +1,4 @@
-"""``archprobe.profiler`` on hand-written modules: hand-computed counts, no mutation, errors."""
+"""``profile`` on hand-written modules: hand-computed counts, no mutation, errors."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import torch
 from torch import nn
 from typer.testing import CliRunner
 
-from archprobe.cli import app
+from archprobe.analysis.counters.profile import profile
+from archprobe.builder.user_model import load_module
+from archprobe.cli.app import app
 from archprobe.errors import ArchprobeError
-from archprobe.modules import load_module
-from archprobe.profiler import profile
 from tests.modules_fixture import DataDependent, FunctionalCNN
 
 GOLDEN = Path(__file__).parent / "data" / "profile_errors.txt"
@@ -72,7 +72,7 @@ def test_data_dependent_falls_back_to_cpu() -> None:
 
 def test_resnet50_equivalent_matches_spec() -> None:
     import archprobe
-    from archprobe.builder import build
+    from archprobe.builder.network import build
 
     model = build(archprobe.load_spec("resnet50"), device="meta")
     p = archprobe.profile(model)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archprobe.analytic import analyze_spec
+from archprobe.analysis.analytic import analyze_spec
 
 
 def test_total_by_scope_by_op_agree() -> None:

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from archprobe.devices import (
+from archprobe.analysis.timing.devices import (
     A100_40,
     A100_80_PCIE,
     A100_80_SXM,
@@ -22,10 +22,8 @@ from archprobe.devices import (
     lookup,
     math_mode,
 )
-from archprobe.errors import ArchprobeError
-from archprobe.latency import prepare_model
-from archprobe.report.latency import grouped_conv_summary, roofline_stage_table, to_text
-from archprobe.roofline import (
+from archprobe.analysis.timing.latency import prepare_model
+from archprobe.analysis.timing.roofline import (
     FORWARD,
     LayerRoofline,
     analytic_roofline,
@@ -34,6 +32,8 @@ from archprobe.roofline import (
     profiler_ranges,
     roofline,
 )
+from archprobe.errors import ArchprobeError
+from archprobe.report.terminal.latency import grouped_conv_summary, roofline_stage_table, to_text
 from archprobe.spec import load_spec
 
 # ridge = 2e12 / 1e11 = 20 FLOP/B = 10 MAC/B: between the 1×1/grouped and the dense 3×3 below
@@ -202,9 +202,10 @@ def test_math_mode() -> None:
 def test_analytic_part_imports_without_torch() -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"
-        "import archprobe.roofline, archprobe.devices, archprobe.report.latency\n"
-        "from archprobe.devices import H100_SXM\n"
-        "r = archprobe.roofline.analytic_roofline('resnet50', 1, 'fp16', H100_SXM)\n"
+        "import archprobe.report.terminal.latency\n"
+        "from archprobe.analysis.timing.devices import H100_SXM\n"
+        "from archprobe.analysis.timing.roofline import analytic_roofline\n"
+        "r = analytic_roofline('resnet50', 1, 'fp16', H100_SXM)\n"
         "assert r.layers and 'torch' not in [m for m in sys.modules if sys.modules[m]]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from archprobe.builder import build
+from archprobe.builder.network import build
 from archprobe.spec import load_spec
 
 torchvision = pytest.importorskip("torchvision")

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from archprobe.analytic import analyze_spec
-from archprobe.builder import build
-from archprobe.conventions import CONVENTIONS
-from archprobe.graph.expand import expand
-from archprobe.memory_model import predict_training
+from archprobe.analysis.analytic import analyze_spec
+from archprobe.analysis.counters.conventions import CONVENTIONS
+from archprobe.analysis.memory.model import predict_training
+from archprobe.builder.network import build
 from archprobe.spec import load_spec
+from archprobe.spec.expand import expand
 
 # facts.md §9.1 (224×224, 1000 classes; MACs of conv + fc, SE fcs included).
 EXACT = {

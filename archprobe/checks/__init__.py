@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from archprobe.analysis.results import Results
 from archprobe.checks import aggregation, shapes  # noqa: F401  (registration side effect)
 from archprobe.checks.finding import SEVERITIES, Finding, Hit, Severity
 from archprobe.checks.registry import CHECKS, Check, register_check
-from archprobe.graph.expand import expand
 from archprobe.graph.nodes import Graph
-from archprobe.results import Results
+from archprobe.spec.expand import expand
 from archprobe.spec.loader import load_spec
 from archprobe.spec.schema import ArchSpec
 
@@ -49,7 +49,7 @@ def run_checks(
         results: its analytic results, when already computed.
         codes: restrict to these check codes (``KeyError`` for an unknown one).
     """
-    from archprobe.analytic import analyze
+    from archprobe.analysis.analytic import analyze
 
     graph = expand(spec) if graph is None else graph
     results = analyze(graph) if results is None else results

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from archprobe.analysis.results import Results, in_scope
 from archprobe.checks.finding import Hit
 from archprobe.checks.registry import register_check
 from archprobe.checks.where import stage_name, stage_scope, stage_where
 from archprobe.errors import SourceLoc
 from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
-from archprobe.results import Results, in_scope
 from archprobe.spec.schema import ArchSpec
 
 MIN_WIDTH_PER_GROUP = 4

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from archprobe.analysis.results import Results
 from archprobe.checks.finding import SEVERITIES, Finding, Hit, Severity
 from archprobe.graph.nodes import Graph
-from archprobe.results import Results
 from archprobe.spec.schema import ArchSpec
 
 CheckFn = Callable[[ArchSpec, Graph, Results], Iterable[Hit]]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from archprobe.analysis.results import Results
 from archprobe.checks.finding import Hit
 from archprobe.checks.registry import register_check
 from archprobe.checks.where import stage_name, stage_output, stage_scope, stage_where
 from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
-from archprobe.results import Results
 from archprobe.spec.schema import ArchSpec
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from archprobe.analysis.results import in_scope
 from archprobe.errors import SourceLoc
 from archprobe.graph.cost import Shape
 from archprobe.graph.nodes import Graph
-from archprobe.results import in_scope
 from archprobe.spec.errors_map import locate
 from archprobe.spec.schema import ArchSpec
 from archprobe.spec.strict_yaml import KeyPath, SourceMap

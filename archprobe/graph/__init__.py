@@ -1,6 +1,6 @@
 """The op graph: primitive ops with shape rules and costs, structural nodes. torch-free.
 
-``archprobe.graph.expand`` turns a spec into a Graph (it reads the block registry, which itself
+``archprobe.spec.expand`` turns a spec into a Graph (it reads the block registry, which itself
 builds on this package, so it is not re-exported here).
 """
 

@@ -8,13 +8,13 @@ from collections.abc import Callable, Mapping
 import torch
 from torch import nn
 
-from archprobe.builder import build_node
+from archprobe.analysis.counters.runtime import flop_counts
+from archprobe.builder.network import build_node
 from archprobe.errors import ArchprobeError
 from archprobe.graph.cost import Shape
 from archprobe.graph.nodes import Node
 from archprobe.proofs.graphs import analytic_form
 from archprobe.proofs.results import Agreement, Expectation, Form
-from archprobe.runtime import flop_counts
 
 StateDict = dict[str, torch.Tensor]
 

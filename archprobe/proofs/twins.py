@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archprobe.analytic import analyze
+from archprobe.analysis.analytic import analyze
+from archprobe.analysis.results import Results
 from archprobe.errors import ArchprobeError
-from archprobe.graph.expand import expand
 from archprobe.proofs.results import Claim, Form, Proof
-from archprobe.results import Results
+from archprobe.spec.expand import expand
 from archprobe.spec.loader import load_spec
 from archprobe.spec.schema import ArchSpec
 

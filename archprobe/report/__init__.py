@@ -1,1 +1,2 @@
-"""Renderers of Results: rich tables (table.py). Presentation lives here, never in analyzers."""
+"""Views of Results: ``terminal/`` (rich), ``html/`` (plotly) and ``export`` (JSON, CSV, Markdown).
+Presentation lives here, never in analyzers."""

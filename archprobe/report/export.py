@@ -15,10 +15,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from archprobe.compare import Comparison
-from archprobe.paper import paper_checks
-from archprobe.results import COLUMNS
-from archprobe.stages import stage_rows
+from archprobe.analysis.compare import Comparison
+from archprobe.analysis.paper import paper_checks
+from archprobe.analysis.results import COLUMNS
+from archprobe.analysis.stages import stage_rows
 from archprobe.units import binary_bytes, si
 
 

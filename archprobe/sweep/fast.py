@@ -3,7 +3,7 @@
 A sweep evaluates thousands of specs that share most blocks. A block's cost depends only on its
 knobs, its input/output widths, its stride and its input shape, so each distinct block is
 expanded and walked once (``lru_cache``); a stage is its first block plus ``depth - 1`` copies of
-the repeated one. The totals equal :func:`archprobe.analytic.analyze` exactly (tested).
+the repeated one. The totals equal :func:`archprobe.analysis.analytic.analyze` exactly (tested).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from functools import lru_cache
 from archprobe.blocks import get_block, get_stem
 from archprobe.blocks.base import BlockParams, StemParams
 from archprobe.graph.cost import Cost, Shape
-from archprobe.graph.expand import head_nodes
 from archprobe.graph.nodes import Leaf, Node, walk
+from archprobe.spec.expand import head_nodes
 from archprobe.spec.schema import ArchSpec
 
 

@@ -48,8 +48,8 @@ def measure_config(
     batch = int(settings.get("batch", 1))
     device = str(settings.get("device", "auto"))
     if "memory" in what or "memory_prediction" in what:
-        from archprobe.graph.expand import expand
-        from archprobe.memory_model import predict_training
+        from archprobe.analysis.memory.model import predict_training
+        from archprobe.spec.expand import expand
 
         out["train_peak_predicted_bytes"] = predict_training(
             expand(spec), batch, "sgd_momentum"
@@ -57,7 +57,7 @@ def measure_config(
     if "memory" in what:
         out.update(_measured_memory(spec, batch, device))
     if "latency" in what:
-        from archprobe.latency import measure_latency
+        from archprobe.analysis.timing.latency import measure_latency
 
         row = measure_latency(
             spec, [batch], device=device, dtype=str(settings.get("dtype", "fp32")),
@@ -73,9 +73,9 @@ ENV_KEYS = ("device", "device_name", "torch", "dtype", "layout")
 
 
 def _measured_memory(spec: ArchSpec, batch: int, device: str) -> dict[str, Any]:
-    from archprobe.builder import build
-    from archprobe.memory_measure import measure_training
-    from archprobe.torch_env import device_name, resolve_device
+    from archprobe.analysis.memory.measure import measure_training
+    from archprobe.analysis.timing.env import device_name, resolve_device
+    from archprobe.builder.network import build
 
     choice = resolve_device(device)
     shape = (batch, spec.input.channels, spec.input.size, spec.input.size)

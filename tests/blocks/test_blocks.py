@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from torch import nn
 
 import archprobe.blocks
+from archprobe.analysis.counters.runtime import flop_counts
 from archprobe.blocks import BLOCKS, STEMS, register_block
-from archprobe.builder import build_node
+from archprobe.builder.network import build_node
 from archprobe.graph.nodes import Leaf, walk
 from archprobe.graph.ops import GraphError
-from archprobe.runtime import flop_counts
 
 
 def knob_strategy(params_cls: type, name: str) -> st.SearchStrategy[typing.Any]:

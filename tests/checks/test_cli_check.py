@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from archprobe.checks import check_spec
-from archprobe.cli_check import check
+from archprobe.cli.check import check
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "checks"
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)

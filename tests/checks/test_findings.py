@@ -153,7 +153,7 @@ def test_finding_format() -> None:
 def test_checks_import_without_torch() -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"
-        "import archprobe.checks, archprobe.report.checks, archprobe.cli_check\n"
+        "import archprobe.checks, archprobe.report.terminal.checks, archprobe.cli.check\n"
         "import archprobe.proofs.results, archprobe.proofs.graphs, archprobe.proofs.twins\n"
         "from archprobe.checks import check_spec\n"
         "assert check_spec('resnext50').findings == ()\n"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from archprobe.analysis.counters.runtime import flop_counts
 from archprobe.blocks.basic import Basic, BasicParams
 from archprobe.blocks.bottleneck import Bottleneck, BottleneckParams
-from archprobe.builder import build_node
+from archprobe.builder.network import build_node
 from archprobe.proofs.depth2 import prove_depth2
 from archprobe.proofs.equivalences import prove_bn_fold, prove_shortcuts
 from archprobe.proofs.forms import prove_forms
@@ -20,7 +21,6 @@ from archprobe.proofs.graphs import analytic_form, bottleneck_forms, depth2_form
 from archprobe.proofs.results import Proof
 from archprobe.proofs.timing import TimingPlan, time_forms
 from archprobe.proofs.twins import prove_twins
-from archprobe.runtime import flop_counts
 
 # (C, d, channels): the paper's 32×4d at 256 channels, Table 2's 2×40d, a non-power-of-two
 # pair, and C=1 (plain ResNet bottleneck).
@@ -126,7 +126,7 @@ def test_plain_and_residual_twins_differ_only_by_projections(name: str) -> None:
 
 
 def test_plain34_is_the_catalog_plain_net() -> None:
-    from archprobe.analytic import analyze
+    from archprobe.analysis.analytic import analyze
 
     assert prove_twins("resnet34").forms[0].params == analyze("plain34").total("params")
     assert prove_twins("resnet34").forms[2].params == 21_797_672  # facts.md §2.1

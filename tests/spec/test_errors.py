@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from archprobe.errors import SpecError, SpecErrors
-from archprobe.graph.expand import expand
 from archprobe.spec import load_spec
+from archprobe.spec.expand import expand
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BAD = ROOT / "tests" / "data" / "bad"

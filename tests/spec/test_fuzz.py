@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archprobe.errors import SpecError, SpecErrors
-from archprobe.graph.expand import expand
 from archprobe.spec import load_spec
+from archprobe.spec.expand import expand
 
 SPECS = Path(__file__).resolve().parent.parent.parent / "specs"
 

@@ -16,9 +16,9 @@ from archprobe.blocks.basic import BasicParams
 from archprobe.blocks.bottleneck import BottleneckParams
 from archprobe.blocks.stems import Conv7x7Params
 from archprobe.errors import SourceLoc, SpecError
-from archprobe.graph.expand import expand
 from archprobe.graph.ops import Conv
 from archprobe.spec import load_spec
+from archprobe.spec.expand import expand
 from archprobe.spec.strict_yaml import load_yaml
 
 R50_LIKE = """\

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archprobe.analytic import analyze
+from archprobe.analysis.analytic import analyze
 from archprobe.errors import SpecError
 from archprobe.graph.ops import GraphError
 from archprobe.spec import load_spec

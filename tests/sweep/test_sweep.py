@@ -9,8 +9,8 @@ import pytest
 
 from archprobe.errors import SpecError
 from archprobe.graph.cost import Cost
-from archprobe.graph.expand import expand
 from archprobe.spec import list_specs, load_spec
+from archprobe.spec.expand import expand
 from archprobe.sweep.configs import generate
 from archprobe.sweep.fast import spec_cost
 from archprobe.sweep.run import run_sweep

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from archprobe.report.sweep_html import sweep_html, write_sweep_html
+from archprobe.report.html.sweep import sweep_html, write_sweep_html
 from archprobe.sweep.analysis import load_frame
 from archprobe.sweep.run import run_sweep
 from archprobe.sweep.store import Store
@@ -207,7 +207,7 @@ def test_report_runs_without_torch(tmp_path: Path, analytic_db: Path) -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"
         "from pathlib import Path\n"
-        "from archprobe.report.sweep_html import write_sweep_html\n"
+        "from archprobe.report.html.sweep import write_sweep_html\n"
         f"write_sweep_html({str(analytic_db)!r}, Path({str(tmp_path / 'r.html')!r}))\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

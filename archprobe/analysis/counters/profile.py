@@ -1,0 +1,291 @@
+"""Profile any ``nn.Module``: the same Results rows as a spec analysis, counted at dispatch level.
+
+The model is never touched: counting runs on a ``copy.deepcopy`` in eval mode (BN statistics stay
+put) with no hooks on any module (scopes come from :class:`ModuleTracker`'s global hooks, which
+it removes on exit). Counting runs on the meta device when the model allows it (no memory, no
+compute); a model whose forward needs real values (``if x.sum() > 0``) is counted on the CPU,
+with a note saying so. Op rules live in :mod:`archprobe.analysis.counters.dispatch`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import cast
+
+import torch
+from torch import nn
+from torch.utils._pytree import tree_flatten
+from torch.utils.module_tracker import ModuleTracker
+
+from archprobe.analysis.counters.dispatch import OpRecorder
+from archprobe.analysis.results import Entry, Results
+from archprobe.errors import ArchprobeError
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+DEFAULT_INPUT = (1, 3, 224, 224)
+_PARAM_METRICS = ("params", "buffers", "weight_bytes")
+
+
+class Profile(Results):
+    """Results of one profiled module, plus what the run could not cost and how it ran.
+
+    Attributes:
+        name: the model's name in every row.
+        input_shape: the shape of the (first) input, batch included.
+        device: where the ops ran ("meta" or "cpu"/"cuda" after a fallback).
+        uncounted: (aten op, category, calls) of forward ops no rule costs.
+        notes: what the user should know (a CPU fallback, ...).
+        match: the catalog spec whose state_dict shapes this model has, if any.
+    """
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        name: str,
+        input_shape: tuple[int, ...],
+        device: str,
+        uncounted: tuple[tuple[str, str, int], ...] = (),
+        notes: tuple[str, ...] = (),
+        match: str | None = None,
+    ) -> None:
+        super().__init__(entries)
+        self.name, self.input_shape, self.device = name, input_shape, device
+        self.uncounted, self.notes, self.match = uncounted, notes, match
+
+
+def _inputs(
+    inputs: torch.Tensor | Sequence[torch.Tensor] | None, input_shape: Sequence[int] | None
+) -> tuple[torch.Tensor, ...]:
+    if inputs is not None:
+        return (inputs,) if isinstance(inputs, torch.Tensor) else tuple(inputs)
+    return (torch.zeros(tuple(input_shape or DEFAULT_INPUT)),)
+
+
+def _private(model: nn.Module, device: str, dtype: torch.dtype) -> nn.Module:
+    """A deep copy in eval mode on ``device``: what keeps the caller's model untouched."""
+    return copy.deepcopy(model).to(device=device, dtype=dtype).eval()
+
+
+def _param_entries(model: nn.Module, name: str, cats: dict[str, str]) -> list[Entry]:
+    """One entry per module owning parameters or buffers (``recurse=False``: scopes sum up)."""
+    entries = []
+    for path, mod in model.named_modules():
+        params = sum(p.numel() for p in mod.parameters(recurse=False))
+        buffers = sum(b.numel() for b in mod.buffers(recurse=False) if b.is_floating_point())
+        if params or buffers:
+            weight = sum(p.numel() * p.element_size() for p in mod.parameters(recurse=False))
+            values = {"params": params, "buffers": buffers, "weight_bytes": weight}
+            entries.append(Entry(name, path, cats.get(path, ""), "traced", values))
+    return entries
+
+
+def _run(model: nn.Module, xs: tuple[torch.Tensor, ...], backward: bool) -> OpRecorder:
+    """Forward (and backward) under one recorder; scopes from a ModuleTracker."""
+    xs = tuple(x.requires_grad_(backward) if x.is_floating_point() else x for x in xs)
+    with ModuleTracker() as tracker:
+        recorder = OpRecorder(tracker, type(model).__name__)
+        with torch.set_grad_enabled(backward), recorder:
+            out = model(*xs)
+        outs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor) and t.grad_fn]
+        if backward and outs:
+            # A scalar built outside the recorder: the engine then computes the outputs' grads,
+            # which fires the tracker's hooks for the last module (fc's backward is fc's, not
+            # the root's); the recorder skips this sum's own backward (outside every module).
+            total = torch.stack([t.float().sum() for t in outs]).sum()
+            recorder.phase = "bwd"
+            with recorder:
+                total.backward()  # type: ignore[no-untyped-call]
+    return recorder
+
+
+def _count(
+    model: nn.Module, xs: tuple[torch.Tensor, ...], device: str, dtype: torch.dtype
+) -> OpRecorder:
+    private = _private(model, device, dtype)
+    moved = tuple(x.detach().to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
+                  for x in xs)  # fmt: skip
+    # Backward needs at least one tensor that requires grad: parameters, or a float input.
+    backward = any(p.requires_grad for p in private.parameters()) or any(
+        x.is_floating_point() for x in moved
+    )
+    return _run(private, moved, backward)
+
+
+def _shapes(xs: tuple[torch.Tensor, ...]) -> str:
+    return ", ".join(str(tuple(x.shape)) for x in xs)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _count_with_fallback(
+    model: nn.Module, xs: tuple[torch.Tensor, ...], device: str, dtype: torch.dtype, name: str
+) -> tuple[OpRecorder, str, tuple[str, ...]]:
+    """Count on ``device``; on meta, a failure retries on the CPU (data-dependent control flow).
+
+    Raises:
+        ArchprobeError: the model rejects the input (its own error and the shape tried).
+    """
+    try:
+        return _count(model, xs, device, dtype), device, ()
+    except Exception as exc:  # the model's own error: reported to the user, never swallowed
+        if device != "meta":
+            raise _rejected(name, xs, exc) from exc
+        meta_error = exc
+    try:
+        rec = _count(model, xs, "cpu", dtype)
+    except Exception as exc:
+        raise _rejected(name, xs, exc) from exc
+    note = f"meta tensors cannot run {name} ({_first_line(meta_error)}); counted on the CPU instead"
+    return rec, "cpu", (note,)
+
+
+def _rejected(name: str, xs: tuple[torch.Tensor, ...], exc: Exception) -> ArchprobeError:
+    return ArchprobeError(
+        f"{name} rejected the input of shape {_shapes(xs)}: {_first_line(exc)}\n"
+        "  (pass the shape the model expects, e.g. --input 1,3,224,224)"
+    )
+
+
+def _op_entries(rec: OpRecorder, name: str) -> list[Entry]:
+    scopes = {s: i for i, s in enumerate(rec.order)}
+    keys = sorted(rec.values, key=lambda k: scopes.get(k[0], len(scopes)))
+    return [
+        Entry(name, scope, cat, "traced", {k: v for k, v in rec.values[scope, cat].items()
+                                           if k != "calls"})
+        for scope, cat in keys
+    ]  # fmt: skip
+
+
+def _main_categories(rec: OpRecorder) -> dict[str, str]:
+    """Per scope, the category holding its MACs (else its first op): where its params go."""
+    out: dict[str, str] = {}
+    for (scope, cat), v in rec.values.items():
+        if scope not in out or (v["macs"] and not rec.values[scope, out[scope]]["macs"]):
+            out[scope] = cat
+    return out
+
+
+def profile(
+    model: nn.Module,
+    inputs: torch.Tensor | Sequence[torch.Tensor] | None = None,
+    *,
+    input_shape: Sequence[int] | None = None,
+    device: str = "meta",
+    dtype: str = "fp32",
+    name: str | None = None,
+    match: bool = True,
+    measure: Sequence[str] = (),
+    batches: Sequence[int] = (1,),
+    measure_device: str = "auto",
+) -> Profile:
+    """Params, MACs, activations, element ops, bytes and forward/backward FLOPs of any module.
+
+    Args:
+        model: any ``nn.Module``; it is never mutated (counting runs on a deep copy).
+        inputs: example input(s); their shapes and dtypes are used, their values only off meta.
+        input_shape: used when ``inputs`` is None; default the matching spec's input, else
+            ``(1, 3, 224, 224)``.
+        device: where to count: "meta" (default; falls back to the CPU with a note) or a device.
+        dtype: fp32, fp16 or bf16 (parameters and inputs are cast on the copy).
+        name: model name in the rows; default the class name (or the matching spec's name).
+        match: look for a catalog spec with the same state_dict shapes.
+        measure: "latency" (median ± IQR per batch, as for specs) and/or "memory" (measured
+            inference and SGD-momentum training peaks; training needs (batch, classes) logits).
+        batches: batch sizes of the measurements.
+        measure_device: where to measure ("auto": CUDA when available).
+
+    Returns:
+        A :class:`Profile` (a Results): one ``traced`` entry per (module path, op category)
+        and one per module owning parameters; ``macs`` are multiply-adds, ``flops`` and
+        ``flops_bwd`` FlopCounterMode FLOPs (2×MAC), ``elem_ops`` pointwise/reduction elements.
+
+    Raises:
+        ArchprobeError: an unknown dtype, or an input the model rejects.
+    """
+    if dtype not in DTYPES:
+        raise ArchprobeError(f"unknown dtype {dtype!r} (allowed: {', '.join(DTYPES)})")
+    spec = match_spec(model) if match else None
+    if inputs is None and input_shape is None and spec is not None:
+        input_shape = (1, *spec[1])
+    label = name or (spec[0] if spec else type(model).__name__)
+    xs = _inputs(inputs, input_shape)
+    rec, ran_on, notes = _count_with_fallback(model, xs, device, DTYPES[dtype], label)
+    entries = _op_entries(rec, label) + _param_entries(model, label, _main_categories(rec))
+    uncounted = tuple((op, cat, n) for (op, cat), n in rec.uncounted.items())
+    shape = tuple(xs[0].shape)
+    if measure:
+        measured, measure_notes = _measurements(
+            model, label, shape[1:], measure, batches, measure_device, dtype
+        )
+        entries, notes = entries + measured, (*notes, *measure_notes)
+    return Profile(entries, label, shape, ran_on, uncounted, notes, spec[0] if spec else None)
+
+
+def _measurements(
+    model: nn.Module,
+    label: str,
+    sample: tuple[int, ...],
+    measure: Sequence[str],
+    batches: Sequence[int],
+    device: str,
+    dtype: str,
+) -> tuple[list[Entry], list[str]]:
+    """Measured latency and memory rows of any module, the same rows specs get (on copies)."""
+    from archprobe.analysis.memory.measure import measure_inference, measure_training
+    from archprobe.analysis.timing.env import resolve_device
+    from archprobe.analysis.timing.latency import measure_latency, to_entries
+
+    unknown = set(measure) - {"latency", "memory"}
+    if unknown:
+        raise ArchprobeError(
+            f"unknown measurement {sorted(unknown)[0]!r} (allowed: latency, memory)"
+        )
+    entries: list[Entry] = []
+    notes: list[str] = []
+    if "latency" in measure:
+        rows = measure_latency(model, batches, device, dtype, sample_shape=sample, name=label)
+        entries += to_entries(rows)
+    if "memory" in measure:
+        dev = resolve_device(device).device
+        for batch in batches:
+            shape = cast(tuple[int, int, int, int], (batch, *sample))
+            for mode in ("inference", "training"):
+                try:
+                    m = (
+                        measure_inference(model, shape, dev)
+                        if mode == "inference"
+                        else measure_training(model, shape, dev, "sgd_momentum")
+                    )
+                except (RuntimeError, ValueError) as exc:  # e.g. no (batch, classes) logits
+                    notes.append(f"memory {mode} at batch {batch} not measured: {_first_line(exc)}")
+                    continue
+                env = {"batch": batch, "mode": mode, "device": m.device, "method": m.method}
+                values = {"peak_bytes": float(m.peak_bytes)}
+                entries.append(Entry(label, "", "memory", "measured", values, env))
+    return entries, notes
+
+
+def match_spec(model: nn.Module) -> tuple[str, tuple[int, ...]] | None:
+    """The catalog spec whose built model has the same state_dict keys and shapes, if any.
+
+    Returns:
+        (spec name, per-sample input shape), or None.
+    """
+    from archprobe.analysis.analytic import analyze_spec
+    from archprobe.builder.network import build
+    from archprobe.spec import list_specs, load_spec
+
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    total = sum(p.numel() for p in model.parameters())
+    for entry in list_specs():
+        analysis = analyze_spec(entry.path)
+        if analysis.results.total("params") != total:  # cheap filter before building
+            continue
+        built = build(load_spec(entry.path), device="meta").state_dict()
+        if {k: tuple(v.shape) for k, v in built.items()} == shapes:
+            return analysis.name, tuple(analysis.graph.input_shape)
+    return None

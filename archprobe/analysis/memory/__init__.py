@@ -1,0 +1,1 @@
+"""Memory: the allocation replay and predicted peaks (torch-free), and measured peaks (torch)."""

@@ -1,0 +1,400 @@
+"""Per-layer roofline: arithmetic intensity, bound and attainable time of every conv and linear.
+
+The analytic part is torch-free (importable without torch); measurement (device ceilings by
+micro-benchmark, per-layer times by ``torch.profiler``) imports torch inside the functions.
+
+For a layer with ``macs`` multiply-accumulates moving ``bytes`` to and from DRAM, on a device with
+peak ``P`` FLOP/s and bandwidth ``B`` bytes/s (Williams, Waterman and Patterson, "Roofline",
+CACM 2009)::
+
+    intensity  = macs / bytes                       (MAC per byte; FLOP per byte = 2×)
+    attainable = max(2·macs / P, bytes / B)         (seconds: the roofline's lower bound)
+    bound      = "compute" if 2·macs / P >= bytes / B else "memory"
+    ridge      = P / B                              (FLOP per byte where the two meet)
+
+``bytes`` is ShuffleNet V2's memory access cost (facts.md §7.2) at the dtype's size: each
+layer reads its input and weights once and writes its output once. Inputs and outputs scale with
+the batch, weights are read once per batch. It assumes **no cache reuse between ops** (every
+activation makes a round trip to DRAM) and perfect reuse within an op, so it understates traffic
+for a kernel that re-reads tiles and overstates it where consecutive layers meet in cache (small
+maps, CPU L2/L3, GPU L2 of 50 MB on H100). Under autocast every tensor is counted at 2 bytes.
+
+Why ResNeXt's grouped 3×3 is memory-bound where ResNet's dense 3×3 is not: the grouped conv
+does 1/C of the multiply-adds per output element of a dense conv of its width, but still reads
+and writes whole feature maps (ShuffleNet V2 guideline G2), so its intensity is far lower.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from archprobe.analysis.analytic import Analysis, analyze_spec
+from archprobe.analysis.timing.devices import DeviceCeilings, MathMode, lookup, math_mode
+from archprobe.graph.nodes import Graph, Leaf
+from archprobe.graph.ops import Conv
+from archprobe.spec.schema import ArchSpec
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
+FORWARD = "archprobe.forward"
+"""The profiler range around each whole forward pass (its time is ``RooflineReport.forward_s``)."""
+Bound = Literal["compute", "memory"]
+
+
+@dataclass(frozen=True)
+class LayerRoofline:
+    """One conv or linear layer for one batch. Times in seconds, traffic in bytes.
+
+    Attributes:
+        op: the layer in the papers' notation, e.g. "3×3, 128, C=32" (stride as "/2").
+        kernel: spatial kernel size (1 for linear layers).
+        measured_s: profiler time per call of the batch; None when not measured.
+    """
+
+    scope: str
+    stage: str
+    op: str
+    kernel: int
+    macs: int
+    bytes: int
+    attainable_s: float
+    bound: Bound
+    measured_s: float | None = None
+
+    @property
+    def intensity(self) -> float:
+        """Multiply-accumulates per byte moved."""
+        return self.macs / self.bytes
+
+    @property
+    def flops_per_byte(self) -> float:
+        """FLOPs (2×MAC) per byte moved: the x axis of a roofline plot."""
+        return 2 * self.intensity
+
+
+@dataclass(frozen=True)
+class Group:
+    """Totals over a set of layers (a stage, or the stage's 3×3 convs)."""
+
+    layers: int
+    memory_bound: int
+    macs: int
+    bytes: int
+    attainable_s: float
+    measured_s: float | None
+
+    @property
+    def intensity(self) -> float:
+        """MACs per byte of the group as a whole (not a mean of per-layer intensities)."""
+        return self.macs / self.bytes if self.bytes else 0.0
+
+    @classmethod
+    def of(cls, rows: Sequence[LayerRoofline]) -> Group:
+        measured = [r.measured_s for r in rows]
+        return cls(
+            len(rows),
+            sum(r.bound == "memory" for r in rows),
+            sum(r.macs for r in rows),
+            sum(r.bytes for r in rows),
+            sum(r.attainable_s for r in rows),
+            None if None in measured or not rows else sum(m for m in measured if m is not None),
+        )
+
+
+@dataclass(frozen=True)
+class StageRoofline:
+    """A stage's layers (``all``) and, of those, its 3×3 convs (``conv3x3``, grouped or dense)."""
+
+    stage: str
+    all: Group
+    conv3x3: Group
+
+
+@dataclass(frozen=True)
+class RooflineReport:
+    """Per-layer roofline of one model at one batch size on one device."""
+
+    model: str
+    batch: int
+    dtype: str
+    math: MathMode
+    ceilings: DeviceCeilings
+    layers: tuple[LayerRoofline, ...]
+    env: Mapping[str, Any] = field(default_factory=dict)
+    forward_s: float | None = None  # the profiled forward pass: every kernel, not only the layers
+
+    @property
+    def ridge_flops_per_byte(self) -> float:
+        return self.ceilings.ridge(self.math)
+
+    @property
+    def ridge_macs_per_byte(self) -> float:
+        return self.ridge_flops_per_byte / 2
+
+    @property
+    def measured(self) -> bool:
+        return all(r.measured_s is not None for r in self.layers)
+
+    def stages(self) -> list[StageRoofline]:
+        """One summary per stage (conv1 … conv5, head), in execution order."""
+        labels = list(dict.fromkeys(r.stage for r in self.layers))
+        out = []
+        for label in labels:
+            rows = [r for r in self.layers if r.stage == label]
+            k3 = [r for r in rows if r.kernel == 3]
+            out.append(StageRoofline(label, Group.of(rows), Group.of(k3)))
+        return out
+
+    def with_times(self, seconds: Mapping[str, float], env: Mapping[str, Any]) -> RooflineReport:
+        """A copy with measured times (by scope, the forward under :data:`FORWARD`) and env."""
+        layers = tuple(replace(r, measured_s=seconds[r.scope]) for r in self.layers)
+        forward = seconds.get(FORWARD)
+        return replace(self, layers=layers, env={**self.env, **env}, forward_s=forward)
+
+
+def _label(leaf: Leaf) -> str:
+    op = leaf.op
+    stride = f", /{op.stride}" if isinstance(op, Conv) and op.stride > 1 else ""
+    return op.label() + stride
+
+
+def layer_roofline(
+    leaf: Leaf, stage: str, batch: int, dtype_bytes: int, peak: float, bandwidth: float
+) -> LayerRoofline:
+    """The roofline of one conv/linear leaf; ``peak`` in FLOP/s, ``bandwidth`` in bytes/s."""
+    c = leaf.cost
+    weights = c.params  # read once per batch; Cost.read = input + params (+ BN state, not here)
+    elements = (c.read - weights + c.written) * batch + weights
+    macs = c.macs * batch
+    nbytes = elements * dtype_bytes
+    compute_s, memory_s = 2 * macs / peak, nbytes / bandwidth
+    bound: Bound = "compute" if compute_s >= memory_s else "memory"
+    kernel = leaf.op.kernel if isinstance(leaf.op, Conv) else 1
+    return LayerRoofline(
+        leaf.scope, stage, _label(leaf), kernel, macs, nbytes, max(compute_s, memory_s), bound
+    )
+
+
+def roofline_layers(graph: Graph) -> list[Leaf]:
+    """The conv and linear leaves: the layers a roofline covers (the rest do no MACs)."""
+    return [leaf for leaf in graph.leaves if leaf.op.kind in ("conv", "linear")]
+
+
+def analytic_roofline(
+    ref: Analysis | ArchSpec | str | Path,
+    batch: int,
+    dtype: str,
+    ceilings: DeviceCeilings,
+    math: MathMode | None = None,
+) -> RooflineReport:
+    """The roofline from the graph alone (no torch): intensity, bound, attainable time.
+
+    Args:
+        ref: an analysis, a spec, or a catalog name / YAML path.
+        batch: images per forward pass.
+        dtype: "fp32", "fp16" or "bf16" (sets bytes per element and, by default, the math mode).
+        ceilings: the device's peaks (``devices.lookup`` or :func:`measure_ceilings`).
+        math: the peak to use; default fp32 for fp32 (tf32 needs CUDA: see :func:`roofline`).
+    """
+    a = ref if isinstance(ref, Analysis) else analyze_spec(ref)
+    mode: MathMode = math or math_mode(dtype, "cpu", tf32=False)
+    peak, size = ceilings.flops(mode), DTYPE_BYTES[dtype]
+    layers = tuple(
+        layer_roofline(leaf, a.graph.section_of(leaf.scope), batch, size, peak, ceilings.bandwidth)
+        for leaf in roofline_layers(a.graph)
+    )
+    return RooflineReport(a.name, batch, dtype, mode, ceilings, layers)
+
+
+# --- measurement (torch, imported lazily) ---------------------------------------------------
+
+
+def _median_s(stmt: str, env: dict[str, Any], min_run_time: float) -> float:
+    import torch
+    from torch.utils import benchmark
+
+    timer = benchmark.Timer(stmt, globals=env, num_threads=torch.get_num_threads())
+    return timer.blocked_autorange(min_run_time=min_run_time).median
+
+
+def measure_ceilings(
+    device: torch.device, dtype: str, math: MathMode | None = None, min_run_time: float = 0.2
+) -> DeviceCeilings:
+    """Peak FLOP/s from an n×n matmul and bandwidth from a large copy, measured on ``device``.
+
+    The matmul (n = 1024 on CPU, 8192 on CUDA) runs in ``dtype``, with TF32 allowed when ``math``
+    is "tf32" (default: the mode convolutions would use). The copy moves a buffer larger than any
+    cache (256 MiB on CPU, 1 GiB on CUDA) and counts bytes read + written. Both are rates that
+    well-tuned kernels reach, so the roofline built on them is attainable rather than nominal.
+    """
+    import torch
+
+    from archprobe.analysis.timing.env import DTYPES, device_name, tf32_enabled
+
+    math = math or math_mode(dtype, device.type, tf32_enabled())
+    cuda = device.type == "cuda"
+    n, size = (8192, 1 << 30) if cuda else (1024, 1 << 28)
+    a = torch.randn(n, n, device=device, dtype=DTYPES[dtype])
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = math == "tf32"
+    try:
+        flops = 2 * n**3 / _median_s("torch.mm(a, a)", {"torch": torch, "a": a}, min_run_time)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+    src = torch.empty(size, dtype=torch.uint8, device=device)
+    env = {"src": src, "dst": torch.empty_like(src)}
+    bandwidth = 2 * size / _median_s("dst.copy_(src)", env, min_run_time)
+    source = f"measured: {n}×{n} {dtype} matmul ({math}), {size >> 20} MiB copy"
+    return DeviceCeilings(device_name(device), {math: flops}, bandwidth, source, measured=True)
+
+
+def device_ceilings(
+    device: torch.device, dtype: str, math: MathMode | None = None
+) -> DeviceCeilings:
+    """The table entry for a known GPU (H100, H200, A100), else measured ceilings.
+
+    Measure once and pass the result to every :func:`roofline` of a comparison: two
+    measurements differ by a few percent, and the models should share one roofline.
+    """
+    import torch
+
+    if device.type == "cuda":
+        known = lookup(torch.cuda.get_device_name(device))
+        if known is not None:
+            return known
+    return measure_ceilings(device, dtype, math)
+
+
+def _open_range(scope: str, stack: list[Any]) -> Any:
+    from torch.profiler import record_function
+
+    def pre_hook(module: nn.Module, args: Any) -> None:
+        rf: Any = record_function(scope)  # entered here, exited by the post hook
+        rf.__enter__()
+        stack.append(rf)
+
+    return pre_hook
+
+
+def _close_range(stack: list[Any]) -> Any:
+    def post_hook(module: nn.Module, args: Any, output: Any) -> None:
+        stack.pop().__exit__(None, None, None)
+
+    return post_hook
+
+
+@contextmanager
+def profiler_ranges(model: nn.Module, scopes: Iterable[str]) -> Iterator[None]:
+    """Wrap each module in ``scopes`` in a ``record_function`` range named by its scope.
+
+    The ranges are opened and closed by forward pre/post hooks, which are always removed on
+    exit, and a range a failed forward left open is closed; the model is unchanged afterwards.
+    """
+    from archprobe.errors import ArchprobeError
+
+    modules = dict(model.named_modules())
+    missing = [s for s in scopes if s not in modules]
+    if missing:  # graph scopes and module names are one namespace (DESIGN "Decisions")
+        raise ArchprobeError(f"no module named {missing[0]!r} in the built model")
+    stack: list[Any] = []
+    handles = []
+    for scope in scopes:
+        m = modules[scope]
+        handles.append(m.register_forward_pre_hook(_open_range(scope, stack)))
+        handles.append(m.register_forward_hook(_close_range(stack)))
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+        while stack:
+            stack.pop().__exit__(None, None, None)
+
+
+def layer_times(
+    model: nn.Module, x: torch.Tensor, scopes: Sequence[str], iters: int = 5
+) -> dict[str, float]:
+    """Seconds per call of each module in ``scopes``, and of the whole forward pass under the
+    key :data:`FORWARD`: medians over ``iters`` profiled forwards.
+
+    CUDA: the sum of the GPU kernel times launched inside each range (``device_time_total``),
+    not host-side wall time, so no per-layer synchronisation perturbs the run. CPU: the range's
+    CPU time including its children (``cpu_time_total``). Call inside the inference context and
+    after warm-up (cuDNN autotuning would otherwise be timed).
+    """
+    import torch
+    from torch.profiler import DeviceType, ProfilerActivity, profile, record_function
+
+    cuda = x.device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with warnings.catch_warnings():
+        # torch >= 2.10 warns that a profile without a schedule keeps one cycle: that is all we use
+        warnings.filterwarnings("ignore", message=".*Profiler clears events")
+        with profiler_ranges(model, scopes), profile(activities=activities) as prof:
+            for _ in range(iters):
+                with record_function(FORWARD):
+                    model(x)
+            if cuda:
+                torch.cuda.synchronize(x.device)
+    samples: dict[str, list[float]] = {s: [] for s in (*scopes, FORWARD)}
+    for event in prof.events():
+        # The CPU-side range: on CUDA its device_time_total sums its children's kernels; the
+        # GPU-side copy of the annotation (device_type CUDA) would count them twice.
+        if event.name in samples and event.device_type == DeviceType.CPU:
+            samples[event.name].append(event.device_time_total if cuda else event.cpu_time_total)
+    return {s: statistics.median(us) * 1e-6 if us else math.nan for s, us in samples.items()}
+
+
+def roofline(
+    ref: ArchSpec | str | Path,
+    batch: int = 1,
+    device: str = "auto",
+    dtype: str = "fp32",
+    channels_last: bool = False,
+    measure: bool = True,
+    iters: int = 5,
+    ceilings: DeviceCeilings | None = None,
+) -> RooflineReport:
+    """Per-layer roofline of a model on a device, with profiler-measured layer times.
+
+    Args:
+        ref: a spec, or a catalog name / YAML path.
+        batch: images per forward pass.
+        device: as ``env.resolve_device`` (no CUDA: the CPU, with a note).
+        dtype: "fp32", or "fp16"/"bf16" under autocast. fp32 convolutions on CUDA use the TF32
+            peak while ``torch.backends.cudnn.allow_tf32`` is True (PyTorch's default).
+        channels_last: measure the model and input in NHWC.
+        measure: profile per-layer times (eager mode; ``torch.compile`` fuses layers away).
+        iters: profiled forward passes; each layer's time is their median.
+        ceilings: the device's ceilings (default: :func:`device_ceilings`, measured per call on
+            an unknown device; pass one object to every model of a comparison).
+    """
+    from archprobe.analysis.timing import env as torch_env
+    from archprobe.analysis.timing import latency
+
+    a = analyze_spec(ref)
+    choice = torch_env.resolve_device(device)
+    math = math_mode(torch_env.check_dtype(dtype), choice.device.type, torch_env.tf32_enabled())
+    ceil = ceilings or device_ceilings(choice.device, dtype, math)
+    report = analytic_roofline(a, batch, dtype, ceil, math)
+    if not measure:
+        return report
+    model = latency.prepare_model(a.spec, choice.device, channels_last)
+    x = latency.make_input(a.spec, batch, choice.device, channels_last)
+    scopes = [r.scope for r in report.layers]
+    with torch_env.cudnn_benchmark(True), torch_env.inference_context(choice.device, dtype):
+        for _ in range(2):  # warm-up: cuDNN autotuning and allocator growth stay unprofiled
+            model(x)
+        times = layer_times(model, x, scopes, iters)
+        env = torch_env.measurement_env(choice, dtype, channels_last, batch=batch, iters=iters)
+    return report.with_times(times, env)

@@ -1,0 +1,148 @@
+"""``archprobe check``: spec findings, or a numeric proof of a paper's block equivalence.
+
+Registered in ``cli.py`` as ``app.command("check")(check)``. Spec findings stay torch-free;
+torch is imported only when a proof runs (``forms``, ``depth2``, ``equivalences``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from archprobe.errors import ArchprobeError
+
+if TYPE_CHECKING:
+    from archprobe.proofs.results import Proof
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+
+TargetsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="`forms` (ResNeXt Fig. 3), `depth2` (Fig. 4), `equivalences` (BN folding, "
+        "shortcuts A/B, plain vs residual), or spec names / YAML paths to check.",
+        show_default=False,
+    ),
+]
+CardinalityOpt = Annotated[int, typer.Option("--cardinality", "-C", min=1, help="C, paths.")]
+WidthOpt = Annotated[int, typer.Option("--width", "-d", min=1, help="d, width of each path.")]
+ChannelsOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="Block channels (default 256 for forms, 64 for depth2)."),
+]
+SizeOpt = Annotated[int, typer.Option(min=1, help="Feature map side for costs and timing.")]
+BatchOpt = Annotated[int, typer.Option(min=1, help="Images per timed forward (forms).")]
+TimeOpt = Annotated[bool, typer.Option("--time/--no-time", help="Time the forms (CPU, CUDA).")]
+MinTimeOpt = Annotated[
+    float, typer.Option(min=0.01, help="Seconds measured per form and device (forms).")
+]
+
+
+@dataclass(frozen=True)
+class ProofArgs:
+    """The command-line knobs a proof may use."""
+
+    cardinality: int
+    width: int
+    channels: int | None
+    size: int
+    batch: int
+    time: bool
+    min_time: float
+
+
+def _forms(a: ProofArgs) -> list[Proof]:
+    from archprobe.proofs.forms import prove_forms
+    from archprobe.proofs.timing import TimingPlan
+
+    plan = TimingPlan(a.batch, None, a.min_time) if a.time else None
+    return [prove_forms(a.cardinality, a.width, a.channels or 256, a.size, plan)]
+
+
+def _depth2(a: ProofArgs) -> list[Proof]:
+    from archprobe.proofs.depth2 import prove_depth2
+
+    return [prove_depth2(a.cardinality, a.width, a.channels or 64, a.size)]
+
+
+def _equivalences(a: ProofArgs) -> list[Proof]:
+    from archprobe.proofs.equivalences import prove_bn_fold, prove_shortcuts
+    from archprobe.proofs.twins import prove_twins
+
+    return [prove_bn_fold(a.channels or 64, a.size), prove_shortcuts(size=a.size), prove_twins()]
+
+
+PROOFS: dict[str, Callable[[ProofArgs], list[Proof]]] = {
+    "forms": _forms,
+    "depth2": _depth2,
+    "equivalences": _equivalences,
+}
+
+
+def _fail(exc: ArchprobeError) -> None:
+    if os.environ.get("ARCHPROBE_DEBUG") == "1":
+        raise exc
+    err.print(exc.format() if hasattr(exc, "format") else str(exc))
+
+
+def check_specs(refs: list[str]) -> bool:
+    """Print every spec's findings and a summary line; True when all are valid and error-free."""
+    from archprobe.checks import check_spec
+    from archprobe.report.terminal.checks import finding_text, spec_summary
+
+    ok = True
+    for ref in refs:
+        try:
+            result = check_spec(ref)
+        except ArchprobeError as exc:
+            _fail(exc)
+            ok = False
+            continue
+        for f in result.findings:
+            out.print(finding_text(f), soft_wrap=True)
+        err.print(spec_summary(result).plain)
+        ok = ok and not result.has_errors
+    return ok
+
+
+def check(
+    targets: TargetsArg,
+    cardinality: CardinalityOpt = 32,
+    width: WidthOpt = 4,
+    channels: ChannelsOpt = None,
+    size: SizeOpt = 56,
+    batch: BatchOpt = 1,
+    time: TimeOpt = True,
+    min_time: MinTimeOpt = 0.2,
+) -> None:
+    """Check specs for the papers' design rules, or prove a block equivalence numerically.
+
+    Findings print as `file:line:col: CODE severity: message`, then the paper section cited;
+    exit code 1 when a spec is invalid, has an error-severity finding, or a proof fails.
+
+    Example: archprobe check depth2 --cardinality 32 --width 4
+    """
+    proof = PROOFS.get(targets[0]) if len(targets) == 1 else None
+    if proof is None:
+        if set(targets) & set(PROOFS):
+            raise typer.BadParameter(f"give {' or '.join(PROOFS)} alone, without specs")
+        if not check_specs(targets):
+            raise typer.Exit(1)
+        return
+    from archprobe.report.terminal.checks import proof_view
+
+    try:
+        proofs = proof(ProofArgs(cardinality, width, channels, size, batch, time, min_time))
+    except ArchprobeError as exc:
+        _fail(exc)
+        raise typer.Exit(1) from None
+    for p in proofs:
+        out.print(proof_view(p))
+    if not all(p.ok for p in proofs):
+        raise typer.Exit(1)

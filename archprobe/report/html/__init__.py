@@ -1,0 +1,1 @@
+"""Offline HTML views (plotly): the comparison report, the sweep report, and the page they share."""

@@ -1,0 +1,245 @@
+"""One self-contained, offline HTML report of a comparison (plotly figures, inlined plotly.js).
+
+With the sweep report's ``sweep_figures.py``/``sweep_html.py`` (which reuse :func:`figure_html`),
+the only modules that import plotly (DESIGN §7.11). The page is a list of sections, each added
+by one function of :data:`SECTIONS` (``section(page, comparison)``); a new report adds a
+function there without touching the others. plotly.js is inlined once in the head, every figure
+is a ``<div>`` plus its data, so the file opens with no network. Figures get fixed ids, so two
+runs write the same file apart from the footer's stamp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
+
+from archprobe.analysis.compare import Comparison
+from archprobe.analysis.stages import stage_rows
+from archprobe.analysis.timing.devices import H100_SXM
+from archprobe.analysis.timing.roofline import RooflineReport, analytic_roofline
+from archprobe.proofs.results import Proof
+from archprobe.report.html import sections as tables
+from archprobe.report.html.page import Page, render_page
+
+SectionFn = Callable[[Page, Comparison], None]
+COLORS = ("#3b6fb6", "#d9822b", "#3a9a5b", "#b8403f", "#7b5ea7", "#8c6d31", "#c4569c")
+_CONFIG = {"displaylogo": False, "responsive": True}
+_AXIS = {"showgrid": True, "gridcolor": "#e6e6ea", "linecolor": "#888", "ticks": "outside",
+         "zeroline": False, "mirror": True, "exponentformat": "SI"}  # fmt: skip
+STAGE_METRICS = (
+    ("params", "params"),
+    ("macs", "MACs"),
+    ("acts", "activations (elements)"),
+    ("bytes", "bytes moved (fp32, read + written)"),
+)
+
+
+def figure_html(fig: go.Figure, div_id: str, height: int) -> str:
+    """A figure as a ``<div>`` and its script (plotly.js comes once, from the page head)."""
+    fig.update_layout(
+        template="none", height=height, margin={"l": 70, "r": 20, "t": 50, "b": 50},
+        font={"family": "system-ui, Helvetica, Arial, sans-serif", "size": 12},
+        paper_bgcolor="white", plot_bgcolor="white",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 0},
+    )  # fmt: skip
+    fig.update_xaxes(**_AXIS)
+    fig.update_yaxes(**_AXIS)
+    body = pio.to_html(
+        fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=_CONFIG,
+        default_width="100%", default_height=f"{height}px",
+    )  # fmt: skip
+    return f'<div class="figure">{body}</div>'
+
+
+def _stage_values(c: Comparison) -> list[dict[str, dict[str, float]]]:
+    metrics = ("params", "macs", "acts", "bytes_read", "bytes_written")
+    out = []
+    for a in c.models:
+        rows = stage_rows(a.graph, a.results, metrics)
+        out.append(
+            {r.label: {**r.values, "bytes": r.values["bytes_read"] + r.values["bytes_written"]}
+             for r in rows}
+        )  # fmt: skip
+    return out
+
+
+def stage_figure(c: Comparison) -> go.Figure:
+    """Per-stage grouped bars of params, MACs, activations and bytes, one colour per model."""
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[t for _, t in STAGE_METRICS],
+                        vertical_spacing=0.16, horizontal_spacing=0.08)  # fmt: skip
+    per_model = _stage_values(c)
+    labels = list(dict.fromkeys(label for values in per_model for label in values))
+    for i, (a, values) in enumerate(zip(c.models, per_model, strict=True)):
+        for k, (metric, _) in enumerate(STAGE_METRICS):
+            y = [values[label][metric] if label in values else None for label in labels]
+            fig.add_trace(
+                go.Bar(x=labels, y=y, name=a.name, legendgroup=a.name, showlegend=k == 0,
+                       marker_color=COLORS[i % len(COLORS)],
+                       hovertemplate=f"{a.name}<br>%{{x}}: %{{y:,.4s}}<extra></extra>"),
+                row=k // 2 + 1, col=k % 2 + 1,
+            )  # fmt: skip
+    fig.update_layout(barmode="group", bargap=0.2)
+    return fig
+
+
+def _reports(c: Comparison) -> tuple[list[RooflineReport], str]:
+    """Measured roofline reports when the comparison has them, else analytic ones at batch 1
+    against a reference device's datasheet ceilings (no GPU needed)."""
+    if "roofline" in c.sections:
+        return list(c.sections["roofline"]), "measured device"
+    reports = [analytic_roofline(a, 1, "fp32", H100_SXM) for a in c.models]
+    return reports, f"reference: {H100_SXM.name} datasheet fp32, batch 1"
+
+
+def _layer_text(r: Any) -> str:
+    time = f"<br>measured {r.measured_s * 1e6:,.1f} µs" if r.measured_s is not None else ""
+    return f"{r.scope}<br>{r.op}<br>{r.intensity:.1f} MAC/B, {r.bound}-bound{time}"
+
+
+def roofline_figure(reports: Sequence[RooflineReport], where: str) -> go.Figure:
+    """Per-layer MACs vs bytes moved (log-log), with the ridge intensity as a line: layers
+    below it are memory-bound on that device."""
+    fig = go.Figure()
+    for i, rep in enumerate(reports):
+        fig.add_trace(go.Scatter(
+            x=[r.bytes for r in rep.layers], y=[r.macs for r in rep.layers], mode="markers",
+            name=rep.model, text=[_layer_text(r) for r in rep.layers],
+            marker={"color": COLORS[i % len(COLORS)], "size": 8, "opacity": 0.75,
+                    "symbol": ["circle" if r.bound == "compute" else "x" for r in rep.layers]},
+            hovertemplate="%{text}<br>%{y:,.4s} MAC · %{x:,.4s} B<extra></extra>",
+        ))  # fmt: skip
+    nbytes = [r.bytes for rep in reports for r in rep.layers]
+    ridge = reports[0].ridge_macs_per_byte
+    xs = [min(nbytes) / 2, max(nbytes) * 2]
+    fig.add_trace(go.Scatter(
+        x=xs, y=[x * ridge for x in xs], mode="lines", line={"color": "#555", "dash": "dash"},
+        name=f"ridge {ridge:.1f} MAC/B ({where})", hoverinfo="skip",
+    ))  # fmt: skip
+    fig.update_xaxes(type="log", dtick=1, title_text="bytes moved per layer (read + written)")
+    fig.update_yaxes(type="log", dtick=1, title_text="MACs per layer")
+    fig.update_layout(title={"text": "per-layer roofline: ● compute-bound, × memory-bound",
+                             "font": {"size": 13}, "x": 0, "y": 0.99})  # fmt: skip
+    return fig
+
+
+def measured_roofline_figure(reports: Sequence[RooflineReport]) -> go.Figure:
+    """Attained FLOP/s (2·MACs / measured time) against FLOP/B, under the device's roof."""
+    fig = go.Figure()
+    for i, rep in enumerate(reports):
+        layers = [r for r in rep.layers if r.measured_s]
+        fig.add_trace(go.Scatter(
+            x=[r.flops_per_byte for r in layers],
+            y=[2 * r.macs / r.measured_s for r in layers if r.measured_s], mode="markers",
+            name=rep.model, text=[_layer_text(r) for r in layers],
+            marker={"color": COLORS[i % len(COLORS)], "size": 8, "opacity": 0.75},
+            hovertemplate="%{text}<br>%{y:,.4s} FLOP/s<extra></extra>",
+        ))  # fmt: skip
+    base = reports[0]
+    peak, bw = base.ceilings.flops(base.math), base.ceilings.bandwidth
+    xs = [0.1 * 1.2**k for k in range(80)]
+    fig.add_trace(go.Scatter(x=xs, y=[min(peak, x * bw) for x in xs], mode="lines",
+                             line={"color": "#555"}, name=f"roof: {base.ceilings.name}",
+                             hoverinfo="skip"))  # fmt: skip
+    fig.update_xaxes(type="log", title_text="arithmetic intensity (FLOP/B, FLOP = 2×MAC)")
+    fig.update_yaxes(type="log", title_text="attained FLOP/s (measured)")
+    return fig
+
+
+def latency_figure(rows: Sequence[Any]) -> go.Figure:
+    """Median latency per batch and model, with the interquartile range as error bars."""
+    fig = go.Figure()
+    for i, model in enumerate(dict.fromkeys(r.model for r in rows)):
+        ok = [r for r in rows if r.model == model and r.ok]
+        fig.add_trace(go.Bar(
+            x=[f"batch {r.batch}" for r in ok], y=[r.median_s * 1e3 for r in ok], name=model,
+            error_y={"type": "data", "array": [r.iqr_s * 1e3 / 2 for r in ok], "visible": True},
+            marker_color=COLORS[i % len(COLORS)],
+            hovertemplate="%{x}: %{y:.3f} ms<extra>" + model + "</extra>",
+        ))  # fmt: skip
+    fig.update_yaxes(title_text="ms per forward pass (median; bars ± IQR/2)")
+    fig.update_layout(barmode="group")
+    return fig
+
+
+def stages_section(page: Page, c: Comparison) -> None:
+    s = page.section("stages", "Stages")
+    s.parts += [figure_html(stage_figure(c), "fig-stages", 620), tables.stage_table_html(c)]
+
+
+def roofline_section(page: Page, c: Comparison) -> None:
+    reports, where = _reports(c)
+    s = page.section("roofline", "Per-layer roofline")
+    s.parts.append(figure_html(roofline_figure(reports, where), "fig-roofline", 520))
+    s.parts.append(f'<p class="note">{_ROOFLINE_NOTE}</p>')
+    if "roofline" in c.sections:
+        if all(r.measured for r in reports):
+            fig = measured_roofline_figure(reports)
+            s.parts.append(figure_html(fig, "fig-roofline-measured", 480))
+        s.parts += tables.roofline_tables_html(reports)
+
+
+_ROOFLINE_NOTE = (
+    "One point per conv or fc layer. Bytes are the layer's input, weights and output (ShuffleNet "
+    "V2's memory access cost), with no cache reuse between layers. Below the dashed ridge a layer "
+    "moves too many bytes per MAC to reach the device's peak: it is memory-bound there. Without "
+    "--roofline the ridge is a reference device's datasheet; with it, the measured device's, "
+    "and the measured per-layer times are plotted under its roof."
+)
+
+
+def latency_section(page: Page, c: Comparison) -> None:
+    if "latency" not in c.sections:
+        return
+    s = page.section("latency", "Measured latency")
+    s.parts.append(figure_html(latency_figure(c.sections["latency"]), "fig-latency", 420))
+    s.parts.append(tables.latency_table_html(c))
+
+
+SECTIONS: tuple[SectionFn, ...] = (
+    tables.summary_section,
+    stages_section,
+    roofline_section,
+    tables.counters_section,
+    tables.memory_section,
+    latency_section,
+    tables.checks_section,
+    tables.specs_section,
+)
+"""The sections of a comparison report, in page order."""
+
+PROFILE_SECTIONS: tuple[SectionFn, ...] = (tables.profiles_section, latency_section)
+"""The sections when the models are profiled modules (no specs, stages or findings)."""
+
+
+def comparison_html(c: Comparison, stamp: dict[str, str]) -> str:
+    """The whole report of a comparison as one HTML document."""
+    page = Page(
+        " vs ".join(c.results.models),
+        "MACs are multiply-accumulates (the papers' 'FLOPs'); counts are per image unless a "
+        "batch is named. Hover a plot for values; the legend toggles models.",
+    )
+    sections = PROFILE_SECTIONS if "profiles" in c.sections else SECTIONS
+    for section in sections:
+        section(page, c)
+    return render_page(page, stamp, get_plotlyjs())
+
+
+def proofs_html(proofs: Sequence[Proof], stamp: dict[str, str]) -> str:
+    """A report of numeric proofs (``archprobe check depth2``), no figures."""
+    page = Page("archprobe check: " + ", ".join(p.title.split(":")[0] for p in proofs))
+    for i, proof in enumerate(proofs):
+        tables.proof_section(page, proof, f"proof-{i + 1}")
+    return render_page(page, stamp, "")
+
+
+def write_html(c: Comparison, path: Path, device: str = "analytic (no device)") -> None:
+    """Write the comparison's HTML report, stamped with versions, device and command."""
+    from archprobe.report.export import stamp
+
+    path.write_text(comparison_html(c, stamp(device)), encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Terminal views (rich): tables of Results, counters, memory, latency, profiles and checks."""

@@ -1,0 +1,212 @@
+"""Rich views of measured latency and per-layer rooflines, and the progress bar while measuring.
+
+torch-free: rows and reports come in as plain data (``timing.latency.LatencyRow``,
+``archprobe.analysis.timing.roofline.RooflineReport``), so rendering never imports torch.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.console import Console, RenderableType
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from archprobe.units import si
+
+if TYPE_CHECKING:
+    from archprobe.analysis.timing.latency import LatencyRow, ProgressFn, Ratio
+    from archprobe.analysis.timing.roofline import Group, RooflineReport
+
+STAMP_KEYS = (
+    "device_name", "torch", "cudnn", "dtype", "layout", "threads", "cudnn_benchmark", "tf32",
+    "compile",
+)  # fmt: skip
+
+
+@contextmanager
+def progress_bar(total: int, console: Console | None = None) -> Iterator[ProgressFn]:
+    """A rich progress bar over ``total`` (model, batch) rows; yields the callback to pass as
+    ``measure_latency(..., progress=...)``.
+
+    Example::
+
+        with progress_bar(len(models) * len(batches)) as progress:
+            rows = [r for m in models for r in measure_latency(m, batches, progress=progress)]
+    """
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("measuring", total=total)
+
+        def update(description: str, advance: int) -> None:
+            bar.update(task, description=description, advance=advance)
+
+        yield update
+
+
+def _time(seconds: float | None) -> str:
+    """Seconds as s, ms or µs with three significant digits; "—" when missing."""
+    if seconds is None or math.isnan(seconds):
+        return "—"
+    if seconds >= 1:
+        return f"{seconds:.3g} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def env_stamp(envs: Sequence[Mapping[str, Any]]) -> str:
+    """One line naming what the measurements depend on; a key that varies lists its values."""
+    parts = []
+    for key in STAMP_KEYS:
+        values = list(dict.fromkeys(str(e[key]) for e in envs if e.get(key, "") != ""))
+        if values:
+            parts.append(f"{key} {'/'.join(values)}")
+    notes = list(dict.fromkeys(str(e["note"]) for e in envs if e.get("note")))
+    return " · ".join(parts) + "".join(f"\nnote: {n}" for n in notes)
+
+
+def _ratio_cell(ratio: Ratio | None, is_baseline: bool) -> str:
+    if is_baseline:
+        return "1 (baseline)"
+    if ratio is None:
+        return ""
+    return "—" if math.isnan(ratio.ratio) else f"{ratio.ratio:.3f} ± {ratio.iqr:.3f}"
+
+
+def latency_table(rows: Sequence[LatencyRow], ratios: Sequence[Ratio] = ()) -> Table:
+    """Median ± IQR latency and throughput per model and batch, with the throughput ratio to
+    the baseline (``timing.latency.throughput_ratios``); failed rows show their status."""
+    t = Table(title="measured latency (median ± IQR per forward pass of the batch)")
+    for col in ("model", "batch", "latency", "throughput (img/s)", "ratio vs baseline", "status"):
+        t.add_column(col, justify="left" if col in ("model", "status") else "right")
+    by_key = {(r.model, r.batch): r for r in ratios}
+    baseline = ratios[0].baseline if ratios else None
+    for batch in dict.fromkeys(r.batch for r in rows):
+        for r in (r for r in rows if r.batch == batch):
+            latency = f"{_time(r.median_s)} ± {_time(r.iqr_s)}" if r.ok else "—"
+            thr = f"{r.throughput:,.1f} ± {r.throughput_iqr:,.1f}" if r.ok else "—"
+            cell = _ratio_cell(by_key.get((r.model, r.batch)), r.model == baseline)
+            t.add_row(r.model, str(r.batch), latency, thr, cell, r.status)
+        t.add_section()
+    t.caption = env_stamp([r.env for r in rows]) + (
+        "\nratio = throughput / baseline throughput; ± combines both relative IQRs in quadrature"
+        if ratios
+        else ""
+    )
+    return t
+
+
+def _group_cell(g: Group) -> str:
+    if not g.layers:
+        return "—"
+    return (
+        f"{g.intensity:.1f} MAC/B · {g.memory_bound}/{g.layers} memory-bound\n"
+        f"roofline {_time(g.attainable_s)} · measured {_time(g.measured_s)}"
+    )
+
+
+def _change(new: float | None, old: float | None) -> str:
+    if new is None or old is None or not old:
+        return "—"
+    return f"{(new - old) / old * 100:+.0f}%"
+
+
+def _delta_cell(new: Group, old: Group) -> str:
+    return (
+        f"measured {_change(new.measured_s, old.measured_s)}\n"
+        f"roofline {_change(new.attainable_s, old.attainable_s)}"
+    )
+
+
+def roofline_caption(report: RooflineReport) -> str:
+    c = report.ceilings
+    peak = c.flops(report.math)
+    return (
+        f"{c.name}: {si(peak, 'FLOP/s')} ({report.math}), {si(c.bandwidth, 'B/s')} "
+        f"({c.source}) · ridge {report.ridge_macs_per_byte:.1f} MAC/B "
+        f"({report.ridge_flops_per_byte:.1f} FLOP/B) · batch {report.batch}, {report.dtype}"
+    )
+
+
+def roofline_stage_table(reports: Sequence[RooflineReport]) -> Table:
+    """Per stage, each model's 3×3 convs: intensity, how many are memory-bound, roofline and
+    measured time; the last columns compare 3×3 time (measured, roofline) with the first model's."""
+    base = reports[0]
+    t = Table(title="roofline per stage: 3×3 convs (grouped or dense)", show_lines=True)
+    t.add_column("stage")
+    for r in reports:
+        t.add_column(r.model, overflow="fold")
+    for r in reports[1:]:
+        t.add_column(f"3×3 time Δ {r.model}", justify="right")
+    per_model = [{s.stage: s for s in r.stages()} for r in reports]
+    for stage, first in per_model[0].items():
+        others = [m.get(stage) for m in per_model[1:]]
+        if not first.conv3x3.layers:  # the stem's 7×7 and the head have no 3×3 conv
+            continue
+        cells = [_group_cell(s.conv3x3) if s else "—" for s in (first, *others)]
+        deltas = [_delta_cell(s.conv3x3, first.conv3x3) if s else "—" for s in others]
+        t.add_row(stage, *cells, *deltas)
+    t.caption = roofline_caption(base)
+    return t
+
+
+def roofline_layer_table(report: RooflineReport) -> Table:
+    """Every conv and linear layer: op, MACs, bytes, intensity, bound, roofline and measured."""
+    t = Table(title=f"{report.model}: per-layer roofline")
+    for col in ("scope", "op", "MACs", "bytes", "MAC/B", "bound", "roofline", "measured"):
+        t.add_column(col, justify="left" if col in ("scope", "op", "bound") else "right")
+    for r in report.layers:
+        t.add_row(
+            r.scope,
+            r.op,
+            si(r.macs),
+            si(r.bytes, "B"),
+            f"{r.intensity:.1f}",
+            r.bound,
+            _time(r.attainable_s),
+            _time(r.measured_s),
+        )
+    t.caption = roofline_caption(report)
+    return t
+
+
+def grouped_conv_summary(base: RooflineReport, other: RooflineReport) -> list[str]:
+    """One sentence per stage: ``other``'s 3×3 convs against ``base``'s (bound, intensity, time)."""
+    lines = []
+    theirs = {s.stage: s.conv3x3 for s in other.stages()}
+    for s in base.stages():
+        a, b = s.conv3x3, theirs.get(s.stage)
+        if not a.layers or b is None or not b.layers:
+            continue
+        lines.append(
+            f"{s.stage}: {other.model} 3×3 {b.intensity:.1f} MAC/B, "
+            f"{b.memory_bound}/{b.layers} memory-bound, measured {_time(b.measured_s)} vs "
+            f"{base.model} {a.intensity:.1f} MAC/B, {a.memory_bound}/{a.layers} memory-bound, "
+            f"{_time(a.measured_s)} ({_change(b.measured_s, a.measured_s)})"
+        )
+    return lines
+
+
+def to_text(renderable: RenderableType, width: int = 120) -> str:
+    """Render a table to plain text (for scripts that print without importing rich)."""
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return cast(io.StringIO, console.file).getvalue()

@@ -1,0 +1,85 @@
+"""Rich tables for profiled modules (presentation only; the numbers come from ``profile``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from archprobe.units import binary_bytes, si
+
+if TYPE_CHECKING:
+    from archprobe.analysis.counters.profile import Profile
+    from archprobe.analysis.results import Results
+
+SCOPE_METRICS = ("params", "macs", "acts", "elem_ops", "flops", "flops_bwd")
+_HEADERS = {
+    "params": "params",
+    "macs": "MACs",
+    "acts": "acts",
+    "elem_ops": "elem ops",
+    "flops": "fwd FLOPs",
+    "flops_bwd": "bwd FLOPs",
+}
+
+
+def scope_table(p: Profile) -> Table:
+    """One row per top-level module path: params, MACs, acts, element ops, fwd/bwd FLOPs."""
+    shape = "×".join(str(d) for d in p.input_shape)
+    t = Table(title=f"{p.name}  (input {shape}, counted on {p.device}, whole batch)")
+    t.add_column("scope", no_wrap=True)
+    for m in SCOPE_METRICS:
+        t.add_column(_HEADERS[m], justify="right", no_wrap=True)
+    per = {m: p.by_scope(m) for m in SCOPE_METRICS}
+    scopes = list(dict.fromkeys(s for m in SCOPE_METRICS for s in per[m]))
+    for scope in scopes:
+        t.add_row(scope or "(root)", *(si(per[m].get(scope, 0), digits=2) for m in SCOPE_METRICS))
+    t.add_section()
+    t.add_row("total", *(si(p.total(m), digits=2) for m in SCOPE_METRICS), style="bold")
+    moved = p.total("bytes_read") + p.total("bytes_written")
+    t.caption = (
+        f"params {p.total('params'):,.0f} · MACs {p.total('macs'):,.0f} "
+        f"({si(p.total('macs'), 'MACs')}, multiply-accumulates) · bytes moved {binary_bytes(moved)}"
+        " · FLOPs = 2×MAC (FlopCounterMode) · elem ops = pointwise/reduction output elements"
+    )
+    return t
+
+
+def category_table(p: Profile) -> Table:
+    """Per op category: MACs, element ops and backward FLOPs; nothing is a silent zero."""
+    t = Table(title=f"{p.name}: by op category")
+    t.add_column("category")
+    for m in ("macs", "elem_ops", "flops_bwd", "elem_ops_bwd"):
+        t.add_column(m, justify="right")
+    per = {m: p.by_op(m) for m in ("macs", "elem_ops", "flops_bwd", "elem_ops_bwd")}
+    for cat in dict.fromkeys(c for v in per.values() for c in v):
+        t.add_row(cat or "(module)", *(f"{v.get(cat, 0):,.0f}" for v in per.values()))
+    return t
+
+
+def profile_lines(p: Profile) -> list[str]:
+    """The spec match, uncounted ops and notes, one line each."""
+    lines = [f"matches spec: {p.match}" if p.match else "matches spec: none in the catalog"]
+    if p.uncounted:
+        ops = ", ".join(f"{op} ×{n} ({cat})" for op, cat, n in p.uncounted)
+        lines.append(f"uncounted ops: {ops}")
+    else:
+        lines.append("uncounted ops: none")
+    lines += [f"note: {n}" for n in p.notes]
+    return lines
+
+
+def aligned_table(results: Results, models: Sequence[str], metric: str = "macs") -> Table:
+    """Models side by side per top-level module path (stage-aligned by path prefix)."""
+    t = Table(title=f"{metric} by scope (module path prefix)")
+    t.add_column("scope", no_wrap=True)
+    per = {m: results.by_scope(metric, model=m) for m in models}
+    for m in models:
+        t.add_column(m, justify="right", no_wrap=True)
+    scopes = list(dict.fromkeys(s for m in models for s in per[m]))
+    for scope in scopes:
+        t.add_row(scope or "(root)", *(si(per[m].get(scope, 0), digits=3) for m in models))
+    t.add_section()
+    t.add_row("total", *(f"{results.total(metric, model=m):,.0f}" for m in models), style="bold")
+    return t
