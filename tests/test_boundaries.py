@@ -44,6 +44,8 @@ CORE = [
 ]
 TORCH_ALLOWED = {
     "builder/network.py",
+    "builder/modules.py",
+    "graph/ops/torch_modules.py",
     "analysis/counters/runtime.py",
     "analysis/counters/reconcile.py",
     "analysis/counters/profile.py",

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archprobe.analysis.results import Results, in_scope
-from archprobe.graph.nodes import Graph, Node, OpNode, Residual, Section, Seq, iter_ops
+from archprobe.graph.nodes import (
+    Gate,
+    Graph,
+    Node,
+    OpNode,
+    Residual,
+    Section,
+    Seq,
+    Split,
+    children,
+    iter_ops,
+)
 from archprobe.graph.ops import Conv
 
 
@@ -20,11 +31,19 @@ class StageRow:
     values: dict[str, float]
 
 
+def _conv_labels(node: Node) -> list[str]:
+    """The convs under ``node`` in the papers' notation; a composite that names itself (SE, split
+    attention, Res2Net's splits) is one entry, as in the papers' tables."""
+    if isinstance(node, Gate | Split) and node.label:
+        return [node.label]
+    if isinstance(node, OpNode):
+        return [node.op.label()] if node.op.kind == "conv" else []
+    return [label for child in children(node) for label in _conv_labels(child)]
+
+
 def _block_shape(block: Node) -> str:
-    # kind "conv" covers composites too (SE, split attention, Res2Net splits): their MACs are convs'
-    body = block.body if isinstance(block, Residual) else (block,)
-    convs = [op.label() for n in body for op in iter_ops(n) if op.kind == "conv"]
-    return "[" + "; ".join(convs) + "]"
+    body = block.body if isinstance(block, Residual) else (block,)  # the branch, no shortcut
+    return "[" + "; ".join(label for n in body for label in _conv_labels(n)) + "]"
 
 
 def _stem_convs(node: Node) -> list[str]:

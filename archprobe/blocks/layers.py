@@ -7,9 +7,18 @@ from typing import Any, Literal
 from pydantic import Field, StrictFloat, StrictInt
 
 from archprobe.blocks.base import BlockParams, KnobModel
-from archprobe.graph.composite import SqueezeExcite
-from archprobe.graph.nodes import Node, OpNode, Residual, Seq
-from archprobe.graph.ops import AvgPool, BatchNorm, Conv, GraphError, IdentityPad, ReLU
+from archprobe.graph.nodes import Gate, Node, OpNode, Residual, Seq
+from archprobe.graph.ops import (
+    AvgPool,
+    BatchNorm,
+    Conv,
+    GraphError,
+    IdentityPad,
+    Mean,
+    Mul,
+    ReLU,
+    Sigmoid,
+)
 
 ShortcutKind = Literal["conv1x1", "avgpool_conv1x1", "identity_pad", "none"]
 
@@ -107,6 +116,23 @@ def shortcut(kind: ShortcutKind, cin: int, cout: int, stride: int) -> Node | Non
     )
 
 
+def squeeze_excite(channels: int, reduced: int) -> Gate:
+    """SE (Hu et al. §3): x · sigmoid(fc2(relu(fc1(mean(x))))), fc = 1×1 conv with bias.
+
+    MACs 2·C·Cr (the two fcs, SE Eq. 5); params 2·C·Cr + Cr + C. Module names as timm
+    ``SEModule`` (``se.fc1``, ``se.act``, ``se.fc2``, ``se.gate``), whose squeeze is a
+    functional mean.
+    """
+    body = (
+        OpNode("pool", Mean()),
+        OpNode("fc1", Conv(channels, reduced, 1, bias=True)),
+        OpNode("act", ReLU()),
+        OpNode("fc2", Conv(reduced, channels, 1, bias=True)),
+        OpNode("gate", Sigmoid()),
+    )
+    return Gate("se", body, OpNode("scale", Mul()), label=f"SE {channels}→{reduced}")
+
+
 def se_layer(se: SEParams | None, channels: int) -> list[Node]:
     """``se``: SE on ``channels`` with floor(C * ratio) reduced channels, or nothing."""
     if se is None:
@@ -117,7 +143,7 @@ def se_layer(se: SEParams | None, channels: int) -> list[Node]:
             f"se.ratio {se.ratio} leaves int({channels} * {se.ratio}) = 0 channels; "
             f"use at least {1 / channels:.6g}"
         )
-    return [OpNode("se", SqueezeExcite(channels, reduced))]
+    return [squeeze_excite(channels, reduced)]
 
 
 def residual_block(

@@ -14,8 +14,8 @@ from archprobe.blocks.layers import (
     group_width,
     residual_block,
 )
-from archprobe.graph.composite import Res2NetSplits
-from archprobe.graph.nodes import Node, OpNode
+from archprobe.graph.nodes import Node, OpNode, Split
+from archprobe.graph.ops import AvgPool, BatchNorm, Conv, GraphError, ReLU
 
 EXPANSION = 4  # output width / planes, as ResNet-50 (official res2net.py Bottle2neck)
 
@@ -55,11 +55,34 @@ class Res2Net:
     def expand(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
         assert isinstance(p, Res2NetParams)
         width = group_width(cout // EXPANSION, p.width_per_group, p.groups)
-        stage = stride > 1 or cin != cout
-        splits = Res2NetSplits(width, p.scale, stride, p.groups, stage)
+        splits = hierarchical_splits(width, p.scale, stride, p.groups, stride > 1 or cin != cout)
         body = [
             *conv_bn(1, cin, width * p.scale, 1),
-            OpNode("splits", splits),
+            splits,
             *conv_bn(3, width * p.scale, cout, 1, act=False),
         ]
         return residual_block(name, body, p, cin, cout, stride)
+
+
+def hierarchical_splits(width: int, scale: int, stride: int, groups: int, stage: bool) -> Split:
+    """Res2Net's 3×3s (facts §4.1, official ``Bottle2neck``): the input split into ``scale``
+    chunks of ``width``; chunk i (< s−1) goes through 3×3 conv, BN, ReLU after adding the
+    previous chunk's output ('normal' form); the last chunk passes unchanged, or through
+    ``AvgPool2d(3, stride, 1)`` in the 'stage' form (no adds, strided convs). timm names:
+    ``convs.i``, ``bns.i``, one ``relu``, ``pool``."""
+    if scale < 2:
+        raise GraphError(
+            f"res2net scale {scale}: needs at least 2 splits (scale 1 is a bottleneck)"
+        )
+    branches = tuple(
+        (
+            OpNode(f"convs.{i}", Conv(width, width, 3, stride=stride, groups=groups)),
+            OpNode(f"bns.{i}", BatchNorm(width)),
+            OpNode("relu", ReLU()),
+        )
+        for i in range(scale - 1)
+    )
+    last = (OpNode("pool", AvgPool(3, stride, 1)),) if stage else ()
+    carry = tuple(not stage and 0 < i < scale - 1 for i in range(scale))
+    label = f"3×3, {width}, ×{scale - 1} hierarchical"
+    return Split("splits", (width,) * scale, (*branches, last), carry, label)

@@ -14,9 +14,18 @@ from archprobe.blocks.layers import (
     group_width,
     residual_block,
 )
-from archprobe.graph.composite import SplitAttention
-from archprobe.graph.nodes import Node, OpNode
-from archprobe.graph.ops import AvgPool
+from archprobe.graph.nodes import Gate, Node, OpNode
+from archprobe.graph.ops import (
+    AvgPool,
+    BatchNorm,
+    Conv,
+    GraphError,
+    Mean,
+    RadixSum,
+    RadixWeighted,
+    ReLU,
+    RSoftmax,
+)
 
 EXPANSION = 4  # output width / planes (official resnest resnet.py Bottleneck)
 MIN_INTER = 32  # official SplAtConv2d: inter_channels = max(in * radix // reduction, 32)
@@ -67,12 +76,40 @@ class ResNeSt:
         # official resnet.py: avd only where stride > 1 (layer1 is built with is_first=False).
         avd = p.avd and stride > 1
         pool = [OpNode("avd_first" if p.avd_first else "avd_last", AvgPool(3, stride, 1))]
-        attn = SplitAttention(width, width, 1 if avd else stride, p.radix, p.groups, inter)
+        attn = split_attention(width, width, 1 if avd else stride, p.radix, p.groups, inter)
         body = [
             *conv_bn(1, cin, width, 1),
             *(pool if avd and p.avd_first else []),
-            OpNode("conv2", attn),
+            attn,
             *(pool if avd and not p.avd_first else []),
             *conv_bn(3, width, cout, 1, act=False),
         ]
         return residual_block(name, body, p, cin, cout, stride)
+
+
+def split_attention(cin: int, width: int, stride: int, radix: int, groups: int, inter: int) -> Gate:
+    """ResNeSt split attention (facts §5.1, official ``SplAtConv2d``) as ``conv2``: 3×3 conv to R
+    splits (groups K·R), BN, ReLU; sum of splits; mean; fc1 (groups K, bias), BN, ReLU; fc2;
+    r-softmax across splits (sigmoid when R = 1); attention-weighted sum of splits. timm names:
+    ``conv``, ``bn0``, ``act0``, ``fc1``, ``bn1``, ``act1``, ``fc2``, ``rsoftmax``."""
+    wide = width * radix
+    try:
+        conv = Conv(cin, wide, 3, stride=stride, groups=groups * radix)
+    except GraphError as exc:
+        raise exc.within("conv2") from None
+    pre = (
+        OpNode("conv", conv),
+        OpNode("bn0", BatchNorm(wide)),
+        OpNode("act0", ReLU()),
+    )
+    body = (
+        OpNode("sum", RadixSum(radix)),
+        OpNode("pool", Mean()),
+        OpNode("fc1", Conv(width, inter, 1, groups=groups, bias=True)),
+        OpNode("bn1", BatchNorm(inter)),
+        OpNode("act1", ReLU()),
+        OpNode("fc2", Conv(inter, wide, 1, groups=groups, bias=True)),
+        OpNode("rsoftmax", RSoftmax(radix, groups)),
+    )
+    label = f"3×3, {width}, split-attention R={radix}" + (f", C={groups}" if groups > 1 else "")
+    return Gate("conv2", body, OpNode("attend", RadixWeighted(radix)), pre, label)

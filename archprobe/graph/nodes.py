@@ -2,18 +2,42 @@
 
 A node's ``name`` is its local module name; scopes are dotted paths of names, identical to the
 built ``nn.Module``'s ``named_modules()`` (``layer1.0.conv2``), so graph, module and every report
-row share one name (DESIGN "Decisions").
+row share one name (DESIGN "Decisions"). Composites (SE, split attention, Res2Net's splits) are
+subgraphs of primitive ops under these few structural nodes; no composite has code of its own.
+
+The walk emits one :class:`Leaf` per op in execution order, including the ops a structural node
+applies itself (the residual ``add``, a concatenation ``cat``), which have no module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Literal
 
-from archprobe.graph.cost import Cost, Shape
-from archprobe.graph.ops import Add, GraphError, Op
+from archprobe.graph.cost import Shape
+from archprobe.graph.facts import Leaf
+from archprobe.graph.op import GraphError, Op
+from archprobe.graph.ops import Add, Concat
+
+_ADD = Add()
+_CAT = Concat()
+
+
+def join(prefix: str, name: str) -> str:
+    """``layer1.0`` + ``conv1`` -> ``layer1.0.conv1``."""
+    return f"{prefix}.{name}" if prefix else name
+
+
+def emit(out: list[Leaf], scope: str, op: Op, x: Shape, *others: Shape) -> Shape:
+    """Append the leaf of ``op`` on inputs ``x`` (and ``others``); return its output shape."""
+    try:
+        y = op.out_shape(x, *others)
+    except GraphError as exc:
+        raise exc.within(scope) from None
+    out.append(Leaf(scope, op, x, y, op.cost_at(x, y, *others), others))
+    return y
 
 
 @dataclass(frozen=True)
@@ -23,6 +47,9 @@ class OpNode:
     name: str
     op: Op
 
+    def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
+        return emit(out, join(prefix, self.name), self.op, x)
+
 
 @dataclass(frozen=True)
 class Seq:
@@ -30,6 +57,9 @@ class Seq:
 
     name: str
     children: tuple[Node, ...]
+
+    def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
+        return walk_seq(self.children, x, join(prefix, self.name), out)
 
 
 @dataclass(frozen=True)
@@ -45,6 +75,15 @@ class Residual:
     shortcut: Node | None = None
     post: tuple[Node, ...] = ()
 
+    def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
+        scope = join(prefix, self.name)
+        y = walk_seq(self.body, x, scope, out)
+        s = x if self.shortcut is None else self.shortcut.walk(x, scope, out)
+        if s != y:
+            raise GraphError(f"residual branch gives {y} but the shortcut gives {s}", scope)
+        y = emit(out, join(scope, "add"), _ADD, y, s)
+        return walk_seq(self.post, y, scope, out)
+
 
 @dataclass(frozen=True)
 class Parallel:
@@ -54,68 +93,85 @@ class Parallel:
     branches: tuple[Node, ...]
     merge: Literal["concat", "sum"] = "concat"
 
-
-Node = OpNode | Seq | Residual | Parallel
-
-
-class Leaf(NamedTuple):
-    """One op as placed in a graph: its scope, input and output shapes and its cost."""
-
-    scope: str
-    op: Op
-    in_shape: Shape
-    out_shape: Shape
-    cost: Cost
+    def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
+        scope = join(prefix, self.name)
+        shapes = [b.walk(x, scope, out) for b in self.branches]
+        if self.merge == "concat":
+            return emit(out, join(scope, "cat"), _CAT, *shapes)
+        y = shapes[0]
+        for i, s in enumerate(shapes[1:], 1):
+            y = emit(out, join(scope, f"add{i}"), _ADD, y, s)
+        return y
 
 
-_ADD = Add()
+@dataclass(frozen=True)
+class Gate:
+    """``combine(h, body(h))`` with ``h = pre(x)``: a map modulated by a function of itself.
+
+    SE (Hu et al. §3): body = mean, fc1, ReLU, fc2, sigmoid; combine = the product. ResNeSt split
+    attention: pre = the radix conv, BN, ReLU; body = sum of splits, mean, fc1, BN, ReLU, fc2,
+    r-softmax; combine = the weighted sum of the splits. Pre, body and combine are registered
+    directly on the node's module (timm's ``se.fc1``, ``conv2.bn0``).
+    """
+
+    name: str
+    body: tuple[Node, ...]
+    combine: OpNode
+    pre: tuple[Node, ...] = ()
+    label: str = field(default="", compare=False)  # the papers' notation, for stage tables
+
+    def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
+        scope = join(prefix, self.name)
+        h = walk_seq(self.pre, x, scope, out)
+        a = walk_seq(self.body, h, scope, out)
+        return emit(out, join(scope, self.combine.name), self.combine.op, h, a)
 
 
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
+@dataclass(frozen=True)
+class Split:
+    """Channels split into ``chunks``; branch i maps chunk i, first adding branch i−1's output
+    where ``carry[i]``; the outputs are concatenated.
+
+    Res2Net's hierarchical 3×3s (Gao et al. §3.1) carry; ShuffleNet V2's channel split does not.
+    Branch children are registered directly on the node's module, and a name several branches
+    use is one module (Res2Net's single ``relu``); an empty branch passes its chunk through.
+    """
+
+    name: str
+    chunks: tuple[int, ...]
+    branches: tuple[tuple[Node, ...], ...]
+    carry: tuple[bool, ...] = ()
+    label: str = field(default="", compare=False)  # the papers' notation, for stage tables
+
+    def carries(self, i: int) -> bool:
+        return i < len(self.carry) and self.carry[i]
+
+    def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
+        scope = join(prefix, self.name)
+        if sum(self.chunks) != x[0] or len(self.chunks) != len(self.branches):
+            raise GraphError(f"cannot split {x[0]} channels into {self.chunks}", scope)
+        outs: list[Shape] = []
+        for i, (c, branch) in enumerate(zip(self.chunks, self.branches, strict=True)):
+            h: Shape = (c, x[1], x[2])
+            if self.carries(i) and outs:
+                h = emit(out, join(scope, f"add{i}"), _ADD, outs[-1], h)
+            outs.append(walk_seq(branch, h, scope, out))
+        return emit(out, join(scope, "cat"), _CAT, *outs)
 
 
-def _walk_seq(nodes: tuple[Node, ...], x: Shape, prefix: str, out: list[Leaf]) -> Shape:
+Node = OpNode | Seq | Residual | Parallel | Gate | Split
+
+
+def walk_seq(nodes: tuple[Node, ...], x: Shape, prefix: str, out: list[Leaf]) -> Shape:
+    """Walk ``nodes`` in order; return the last output shape."""
     for child in nodes:
-        x = walk(child, x, prefix, out)
+        x = child.walk(x, prefix, out)
     return x
 
 
 def walk(node: Node, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
     """Append the leaves under ``node`` to ``out`` in execution order; return the output shape."""
-    scope = _join(prefix, node.name)
-    if isinstance(node, OpNode):
-        try:
-            y = node.op.out_shape(x)
-        except GraphError as exc:
-            raise GraphError(str(exc), scope) from None
-        out.append(Leaf(scope, node.op, x, y, node.op.cost_at(x, y)))
-        return y
-    if isinstance(node, Seq):
-        return _walk_seq(node.children, x, scope, out)
-    if isinstance(node, Residual):
-        y = _walk_seq(node.body, x, scope, out)
-        s = x if node.shortcut is None else walk(node.shortcut, x, scope, out)
-        if s != y:
-            raise GraphError(f"residual branch gives {y} but the shortcut gives {s}", scope)
-        out.append(Leaf(_join(scope, "add"), _ADD, y, y, _ADD.cost_at(y, y)))
-        return _walk_seq(node.post, y, scope, out)
-    return _walk_parallel(node, x, scope, out)
-
-
-def _walk_parallel(node: Parallel, x: Shape, scope: str, out: list[Leaf]) -> Shape:
-    shapes = [walk(b, x, scope, out) for b in node.branches]
-    spatial = {s[1:] for s in shapes}
-    if len(spatial) != 1:
-        raise GraphError(f"branches disagree on spatial size: {shapes}", scope)
-    if node.merge == "concat":
-        return (sum(s[0] for s in shapes), *shapes[0][1:])
-    if len(set(shapes)) != 1:
-        raise GraphError(f"summed branches must have equal shapes, got {shapes}", scope)
-    y = shapes[0]
-    for i in range(1, len(shapes)):
-        out.append(Leaf(_join(scope, f"add{i}"), _ADD, y, y, _ADD.cost_at(y, y)))
-    return y
+    return node.walk(x, prefix, out)
 
 
 @dataclass(frozen=True)
@@ -142,7 +198,7 @@ class Graph:
     def leaves(self) -> tuple[Leaf, ...]:
         """Every op in execution order, with shapes and costs (computed once)."""
         out: list[Leaf] = []
-        _walk_seq(self.nodes, self.input_shape, "", out)
+        walk_seq(self.nodes, self.input_shape, "", out)
         return tuple(out)
 
     @cached_property
@@ -158,16 +214,24 @@ class Graph:
         raise KeyError(scope)
 
 
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly under ``node`` in definition order (shortcut last for a residual)."""
+    if isinstance(node, Seq):
+        return node.children
+    if isinstance(node, Residual):
+        return (*node.body, *((node.shortcut,) if node.shortcut else ()), *node.post)
+    if isinstance(node, Parallel):
+        return node.branches
+    if isinstance(node, Gate):
+        return (*node.pre, *node.body, node.combine)
+    if isinstance(node, Split):
+        return tuple(n for branch in node.branches for n in branch)
+    return ()
+
+
 def iter_ops(node: Node) -> Iterator[Op]:
     """The ops under ``node`` in definition order (no shapes needed)."""
     if isinstance(node, OpNode):
         yield node.op
-    elif isinstance(node, Seq):
-        for c in node.children:
-            yield from iter_ops(c)
-    elif isinstance(node, Residual):
-        for c in node.body:
-            yield from iter_ops(c)
-    else:
-        for b in node.branches:
-            yield from iter_ops(b)
+    for child in children(node):
+        yield from iter_ops(child)

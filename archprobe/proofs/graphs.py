@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from archprobe.blocks.layers import conv_bn
 from archprobe.graph.cost import Cost, Shape
-from archprobe.graph.nodes import Leaf, Node, OpNode, Parallel, Residual, Seq, walk
+from archprobe.graph.facts import Leaf
+from archprobe.graph.nodes import Node, OpNode, Parallel, Residual, Seq, children, walk
 from archprobe.graph.ops import BatchNorm, Conv, IdentityPad, ReLU
 from archprobe.proofs.results import Form
 
@@ -116,6 +117,8 @@ def _parts(node: Node) -> list[str]:
         return [p for child in node.children for p in _parts(child)]
     if isinstance(node, Residual):
         return [p for child in node.body for p in _parts(child)]
+    if not isinstance(node, Parallel):  # a gate or a split: its own notation, else its ops
+        return [node.label] if node.label else [p for c in children(node) for p in _parts(c)]
     first = _parts(node.branches[0])
     how = "summed" if node.merge == "sum" else "concatenated"
     if all(_parts(b) == first for b in node.branches):

@@ -22,7 +22,7 @@ def _stage(spec: ArchSpec, i: int, cin: int) -> Seq:
         try:
             blocks.append(block.expand(stage.block, cin, stage.width, stride, str(j)))
         except GraphError as exc:
-            raise GraphError(str(exc), f"layer{i + 1}.{j}") from None
+            raise exc.within(f"layer{i + 1}.{j}") from None
         cin = stage.width
     return Seq(f"layer{i + 1}", tuple(blocks))
 

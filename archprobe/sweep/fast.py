@@ -15,7 +15,8 @@ from functools import lru_cache
 from archprobe.blocks import get_block, get_stem
 from archprobe.blocks.base import BlockParams, StemParams
 from archprobe.graph.cost import Cost, Shape
-from archprobe.graph.nodes import Leaf, Node, walk
+from archprobe.graph.facts import Leaf
+from archprobe.graph.nodes import Node, walk
 from archprobe.spec.expand import head_nodes
 from archprobe.spec.schema import ArchSpec
 

@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from archprobe.analysis.analytic import Analysis, analyze_spec
 from archprobe.analysis.timing.devices import DeviceCeilings, MathMode, lookup, math_mode
-from archprobe.graph.nodes import Graph, Leaf
+from archprobe.graph.facts import Leaf
+from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
 from archprobe.spec.schema import ArchSpec
 

@@ -1,0 +1,41 @@
+"""The built-in primitive ops, one module per family; importing this package registers them.
+
+Each op states every fact about itself (shape rule, cost, torch module, memory behaviour, each
+counter's convention): see :mod:`archprobe.graph.op`. The list below is explicit, so no op
+depends on import order (STYLE rule 6).
+"""
+
+from archprobe.graph.op import OPS, GraphError, Op, register_op
+from archprobe.graph.ops.activation import Activation, ReLU, Sigmoid
+from archprobe.graph.ops.conv import Conv
+from archprobe.graph.ops.elementwise import Add, Concat, Mul
+from archprobe.graph.ops.linear import Linear
+from archprobe.graph.ops.norm import BatchNorm
+from archprobe.graph.ops.pool import AvgPool, GlobalAvgPool, MaxPool, Mean, Pool
+from archprobe.graph.ops.radix import RadixSum, RadixWeighted, RSoftmax
+from archprobe.graph.ops.shortcut import IdentityPad
+
+__all__ = [
+    "OPS",
+    "Activation",
+    "Add",
+    "AvgPool",
+    "BatchNorm",
+    "Concat",
+    "Conv",
+    "GlobalAvgPool",
+    "GraphError",
+    "IdentityPad",
+    "Linear",
+    "MaxPool",
+    "Mean",
+    "Mul",
+    "Op",
+    "Pool",
+    "RSoftmax",
+    "RadixSum",
+    "RadixWeighted",
+    "ReLU",
+    "Sigmoid",
+    "register_op",
+]
