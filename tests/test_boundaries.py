@@ -46,6 +46,7 @@ TORCH_ALLOWED = {
     "builder/network.py",
     "analysis/counters/runtime.py",
     "analysis/counters/reconcile.py",
+    "analysis/counters/runners.py",
     "analysis/counters/profile.py",
     "analysis/counters/dispatch.py",
     "analysis/timing/latency.py",

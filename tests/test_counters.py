@@ -15,6 +15,7 @@ from rich.console import Console
 from torch import nn
 
 from archprobe.analysis.counters import reconcile as counters_mod
+from archprobe.analysis.counters import runners
 from archprobe.analysis.counters.conventions import CATEGORIES, CONVENTIONS, op_category
 from archprobe.analysis.counters.reconcile import Reconciliation, reconcile
 from archprobe.builder.network import OP_MODULES, build
@@ -23,6 +24,7 @@ from archprobe.graph import ops
 from archprobe.graph.nodes import Graph, OpNode, Section, Seq
 from archprobe.report.terminal.counters import reconciliation_table
 from archprobe.spec import load_spec
+from archprobe.spec.expand import expand
 from archprobe.spec.schema import ArchSpec
 
 THIRD_PARTY = ("flopcounter", "fvcore")  # always installed; thop tests skip without it
@@ -119,6 +121,28 @@ def test_thop_matches_its_rules() -> None:
     assert th.macs["pool"] == 2048 * 7 * 7 + 2048
     assert th.macs["other"] == 0  # every op thop counts is attributed to a module category
     assert ("ResidualBlock (no thop rule)", 16) in {(o.name, o.calls) for o in th.uncounted}
+
+
+@pytest.mark.parametrize("name", ["seresnet50", "resnest50", "res2net50_26w_4s"])
+def test_thop_categories_inside_composites(name: str) -> None:
+    """A composite's sub-layers (SE's fc1/fc2, ResNeSt's bn0/bn1, Res2Net's bns and pool) are
+    not graph scopes: each lands in the category of the ops it runs, as the prediction has it."""
+    pytest.importorskip("thop")
+    th = reconcile(_small(name, 64), counters=("thop",))["thop"]
+    assert th.ok and th.mismatches == (), (th.native, th.predicted_native)
+    assert th.native["other"] == 0 and th.native["norm"] > 0
+
+
+def test_module_categories_graph_first_then_ops() -> None:
+    spec = _small("resnest50", 32)
+    graph = expand(spec)
+    model = build(spec, device="meta").eval()
+    cats = runners.module_categories(model, torch.empty(1, 3, 32, 32, device="meta"), graph)
+    assert cats["layer1.0.conv2"] == "conv"  # the SplitAttention leaf: its graph op's kind
+    assert cats["layer1.0.bn1"] == "norm" and cats["fc"] == "linear"
+    assert cats["layer1.0.conv2.bn0"] == "norm"  # no graph scope: native_batch_norm ran there
+    assert cats["layer1.0.conv2.fc1"] == "conv" and cats["layer1.0.conv2.act1"] == "act"
+    assert "layer1" not in cats  # a container runs no op of its own
 
 
 def _pool_graph() -> Graph:
@@ -227,10 +251,10 @@ def test_missing_package_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_failing_counter_is_reported_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(model: nn.Module, x: torch.Tensor) -> Any:
+    def boom(model: nn.Module, x: torch.Tensor, graph: Graph) -> Any:
         raise RuntimeError("trace exploded")
 
-    monkeypatch.setitem(counters_mod._TORCH_COUNTERS, "fvcore", boom)
+    monkeypatch.setitem(runners.TORCH_COUNTERS, "fvcore", boom)
     rec = reconcile("resnet20", counters=("analytic", "fvcore"))
     assert rec["analytic"].ok
     assert rec["fvcore"].status == "error"
