@@ -48,6 +48,7 @@ TORCH_ALLOWED = {
     "graph/ops/torch_modules.py",
     "analysis/counters/runtime.py",
     "analysis/counters/reconcile.py",
+    "analysis/counters/runners.py",
     "analysis/counters/profile.py",
     "analysis/counters/dispatch.py",
     "analysis/timing/latency.py",

@@ -15,6 +15,7 @@ from rich.console import Console
 from torch import nn
 
 from archprobe.analysis.counters import reconcile as counters_mod
+from archprobe.analysis.counters import runners
 from archprobe.analysis.counters.conventions import CATEGORIES, op_category
 from archprobe.analysis.counters.reconcile import Reconciliation, reconcile
 from archprobe.builder.network import build
@@ -23,6 +24,7 @@ from archprobe.graph import ops
 from archprobe.graph.nodes import Graph, OpNode, Section, Seq
 from archprobe.report.terminal.counters import reconciliation_table
 from archprobe.spec import load_spec
+from archprobe.spec.expand import expand
 from archprobe.spec.schema import ArchSpec
 
 THIRD_PARTY = ("flopcounter", "fvcore")  # always installed; thop tests skip without it
@@ -119,6 +121,25 @@ def test_thop_matches_its_rules() -> None:
     assert th.macs["pool"] == 2048 * 7 * 7 + 2048
     assert th.macs["other"] == 0  # every op thop counts is attributed to a module category
     assert ("ResidualBlock (no thop rule)", 16) in {(o.name, o.calls) for o in th.uncounted}
+
+
+@pytest.mark.parametrize("name", ["seresnet50", "resnest50", "res2net50_26w_4s"])
+def test_thop_categories_inside_composites(name: str) -> None:
+    """A composite's sub-layers (SE's fc1/fc2, ResNeSt's bn0/bn1, Res2Net's bns and pool) land
+    in the category of their graph op, as the prediction has it."""
+    pytest.importorskip("thop")
+    th = reconcile(_small(name, 64), counters=("thop",))["thop"]
+    assert th.ok and th.mismatches == (), (th.native, th.predicted_native)
+    assert th.native["other"] == 0 and th.native["norm"] > 0
+
+
+def test_module_categories_come_from_the_graph() -> None:
+    graph = expand(_small("resnest50", 32))
+    cats = runners.module_categories(graph)
+    assert cats["layer1.0.bn1"] == "norm" and cats["fc"] == "linear"
+    assert cats["layer1.0.conv2.bn0"] == "norm"  # split attention is a subgraph: its BN a leaf
+    assert cats["layer1.0.conv2.fc1"] == "conv" and cats["layer1.0.conv2.act1"] == "act"
+    assert "layer1" not in cats and "layer1.0.conv2" not in cats  # containers
 
 
 def _pool_graph() -> Graph:
@@ -221,10 +242,10 @@ def test_missing_package_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_failing_counter_is_reported_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(model: nn.Module, x: torch.Tensor) -> Any:
+    def boom(model: nn.Module, x: torch.Tensor, graph: Graph) -> Any:
         raise RuntimeError("trace exploded")
 
-    monkeypatch.setitem(counters_mod._TORCH_COUNTERS, "fvcore", boom)
+    monkeypatch.setitem(runners.TORCH_COUNTERS, "fvcore", boom)
     rec = reconcile("resnet20", counters=("analytic", "fvcore"))
     assert rec["analytic"].ok
     assert rec["fvcore"].status == "error"

@@ -1,25 +1,37 @@
-"""Per-aten-op cost rules for profiling any ``nn.Module`` (STYLE rule 7: one table, one walk).
+"""One dispatch-level recorder of every aten op a module runs (STYLE rule 7: one table, one walk).
 
-Every aten op that runs is attributed to the innermost module executing it (its scope, the module
-path) and costed by the first rule that applies:
+:class:`OpRecorder` is a ``TorchDispatchMode`` that files every aten op under a :class:`Site`:
+the innermost module running it (its scope, the module path), every module running it (what
+FlopCounterMode attributes the op to), the op overload as dispatched and the pass (forward or
+backward). Per site it keeps a :class:`Tally`: calls, FLOPs by torch's own formulas, element ops,
+output elements, and bytes read and written. Every op is recorded, views included, so each
+consumer reads what it needs from one recording: ``runtime.flop_counts`` (FlopCounterMode's
+per-module FLOPs), the reconciliation (the ops FlopCounterMode ran without counting) and
+``profile`` (MACs, element ops and bytes per scope and category). Each site gets the first rule
+that applies:
 
-| rule        | ops                                         | metric                            |
-|-------------|---------------------------------------------|-----------------------------------|
-| MAC formula | conv, mm, addmm, bmm, baddbmm, sdpa, ...    | ``macs`` = FlopCounterMode FLOPs/2 |
-| pointwise   | every op tagged ``torch.Tag.pointwise``     | ``elem_ops`` = output elements     |
-| reduction   | batch norm, pooling, mean, sum, softmax ... | ``elem_ops`` = input elements      |
-| view        | ``OpOverload.is_view`` / metadata ops       | free (not listed)                  |
-| otherwise   |                                             | listed as uncounted, with calls   |
+| rule     | ops                                                 | counted as                    |
+|----------|-----------------------------------------------------|-------------------------------|
+| free     | ``OpOverload.is_view``, allocations, copies, ``cat``| nothing (free at this level)  |
+| flops    | conv, mm, addmm, bmm, baddbmm, sdpa, ...            | ``flops``: FlopCounterMode's  |
+| elem_out | ops tagged ``torch.Tag.pointwise``; every backward  | one element op per output     |
+|          | op without a formula                                | element                       |
+| elem_in  | batch norm, pooling, mean, sum, softmax ...         | one element op per input elem.|
+| none     | otherwise                                           | nothing: listed as uncosted   |
 
-The MAC formulas are FlopCounterMode's own (``torch.utils.flop_counter.flop_registry``), which
-counts 2 FLOPs per multiply-add; archprobe's canonical unit is the MAC, so ``macs = flops / 2``.
-``acts`` are the output elements of MAC ops (the fvcore/timm convention of the analytic path).
+FLOPs follow FlopCounterMode exactly (``torch/utils/flop_counter.py``): an op is first offered
+to its decomposition (``OpOverload.decompose``), whose parts' FLOPs become the op's; otherwise
+its formula in ``flop_registry`` counts it (2 FLOPs per multiply-add). Composite ops reach the
+dispatcher under ``torch.inference_mode``, where ``aten.linear`` is counted through its ``addmm``.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -29,13 +41,19 @@ from torch.utils.module_tracker import ModuleTracker
 
 from archprobe.analysis.counters.conventions import op_category
 
+if TYPE_CHECKING:
+    from torch import nn
 
-# Reductions and normalisations: no MACs by archprobe's convention, but real work, so counted
-# as one element op per input element rather than left as silent zeros.
+Phase = Literal["fwd", "bwd"]
+Rule = Literal["free", "flops", "elem_out", "elem_in", "none"]
+
+
 def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# Reductions and normalisations: no MACs by archprobe's convention, but real work, so counted
+# as one element op per input element rather than left as silent zeros.
 _REDUCTIONS = _names(
     "native_batch_norm _native_batch_norm_legit _native_batch_norm_legit_no_training "
     "_native_batch_norm_legit_functional native_batch_norm_backward native_layer_norm "
@@ -78,28 +96,108 @@ def category(func: Any) -> str:
     return cat
 
 
+def rule(func: Any, phase: Phase, counted: bool) -> Rule:
+    """The cost rule of one op (the table in the module docstring), first match wins.
+
+    Args:
+        func: the aten op overload.
+        phase: "fwd" or "bwd".
+        counted: FlopCounterMode counts FLOPs for it (a formula, or one in its decomposition).
+    """
+    base = _base(func)
+    if func.is_view or base.rstrip("_") in _FREE or base in _FREE:
+        return "free"
+    if counted:
+        return "flops"
+    if phase == "bwd" or torch.Tag.pointwise in func.tags:
+        return "elem_out"
+    return "elem_in" if base in _REDUCTIONS else "none"
+
+
+class Site(NamedTuple):
+    """Where an op ran: innermost scope, every running scope, the op overload and the pass.
+
+    Scopes are module paths relative to the model ("" = the model itself); ``parents`` is
+    empty for an op outside every module (the engine's own work in backward, say).
+    """
+
+    scope: str
+    parents: frozenset[str]
+    func: Any
+    phase: Phase
+
+    @property
+    def op(self) -> str:
+        """The aten packet, as FlopCounterMode names it: ``aten.convolution``."""
+        return str(self.func.overloadpacket)
+
+    @property
+    def name(self) -> str:
+        """The packet without its namespace: ``convolution``."""
+        return _base(self.func)
+
+    @property
+    def category(self) -> str:
+        """The op's report category (:func:`category`)."""
+        return category(self.func)
+
+
+@dataclass
+class Tally:
+    """What one site cost over all its calls.
+
+    Attributes:
+        rule: the cost rule that applied (see the module docstring).
+        counted: FlopCounterMode counts this op (its formula, or one of its decomposition's).
+        calls: how often it ran.
+        flops: FlopCounterMode FLOPs (2 per multiply-add).
+        acts: output elements of counted ops.
+        elem_ops: element ops by the ``elem_out`` / ``elem_in`` rules.
+        bytes_read: bytes of every tensor argument.
+        bytes_written: bytes of every tensor output.
+    """
+
+    rule: Rule
+    counted: bool
+    calls: int = 0
+    flops: int = 0
+    acts: int = 0
+    elem_ops: int = 0
+    bytes_read: int = 0
+    bytes_written: int = 0
+
+
+Recording = Mapping[Site, Tally]
+"""Sites in first-call order, with what each cost."""
+
+
 # TorchDispatchMode is not fully annotated in torch, hence the no-untyped-call ignores.
 class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
-    """Costs every aten op with the rules above, per (scope, category, phase).
+    """Records every aten op run inside it into :attr:`sites` (a :data:`Recording`).
 
-    ``phase`` is "fwd" or "bwd" and is set by the caller between the two passes. Scopes come from
+    ``phase`` ("fwd" or "bwd") is set by the caller between the two passes. Scopes come from
     a :class:`ModuleTracker`, which uses global module hooks while active and removes them on
     exit: nothing is registered on the model itself.
     """
 
     def __init__(self, tracker: ModuleTracker, root: str) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.tracker, self.root, self.phase = tracker, root, "fwd"
-        self.values: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        self.order: list[str] = []  # scopes in first-execution order
-        self.uncounted: Counter[tuple[str, str]] = Counter()  # (op, category) -> calls
+        self.tracker, self.root = tracker, root
+        self.phase: Phase = "fwd"
+        self.sites: dict[Site, Tally] = {}
+        # FLOPs of the decompositions running now, innermost last (None: no formula yet).
+        self._parts: list[int | None] = []
+
+    def _path(self, name: str) -> str:
+        """A tracker name as a module path: "ResNet.layer1.0" -> "layer1.0", "ResNet" -> ""."""
+        if name == self.root:
+            return ""
+        return name[len(self.root) + 1 :] if name.startswith(self.root + ".") else name
 
     def scope(self) -> str:
         """Innermost module path running now ("" = the root or no module)."""
         inner = max(self.tracker.parents, key=lambda p: p.count("."))
-        if inner == "Global" or inner == self.root:
-            return ""
-        return inner[len(self.root) + 1 :] if inner.startswith(self.root + ".") else inner
+        return "" if inner == "Global" else self._path(inner)
 
     def __torch_dispatch__(
         self,
@@ -109,48 +207,120 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
         kwargs: dict[str, Any] | None = None,
     ) -> Any:
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        self._record(func, args, kwargs, out)
+        if self._parts:  # a part of a decomposition: its FLOPs are the decomposed op's
+            out, flops = self._run(func, args, kwargs)
+            if flops is not None:
+                self._parts[-1] = (self._parts[-1] or 0) + flops
+            return out
+        out, flops = self._run(func, args, kwargs)
+        self._record(func, args, kwargs, out, flops)
         return out
 
-    def _record(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
-        base = _base(func)
-        if func.is_view or base.rstrip("_") in _FREE or base in _FREE:
-            return
-        if self.phase == "bwd" and self.tracker.parents == {"Global"}:
-            return  # the loss sum profile() adds to start backward: not the model's work
-        scope, cat = self.scope(), category(func)
-        if scope not in self.order:
-            self.order.append(scope)
-        v = self.values[scope, cat]
-        v["calls"] += 1
-        if self.phase == "bwd":
-            if func.overloadpacket in flop_registry:
-                v["flops_bwd"] += _flops(func, args, kwargs, out)
-            else:
-                v["elem_ops_bwd"] += _numel(out)
-            return
-        v["bytes_read"] += _nbytes((args, kwargs))
-        v["bytes_written"] += _nbytes(out)
-        self._forward_cost(func, args, kwargs, out, v)
+    def _run(
+        self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Any, int | None]:
+        """Run one op the way FlopCounterMode does: through its decomposition when it has one,
+        else itself; returns its output and FLOPs (None when no formula counted any of it)."""
+        if func is not torch.ops.prim.device.default:
+            self._parts.append(None)
+            try:
+                with self:
+                    out = func.decompose(*args, **kwargs)
+            finally:
+                flops = self._parts.pop()
+            if out is not NotImplemented:
+                return out, flops
+        out = func(*args, **kwargs)
+        if func.overloadpacket not in flop_registry:
+            return out, None
+        return out, int(flop_registry[func.overloadpacket](*args, **kwargs, out_val=out))
 
-    def _forward_cost(
-        self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any, v: Counter[str]
+    def _record(
+        self,
+        func: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        out: Any,
+        flops: int | None,
     ) -> None:
-        base = _base(func)
-        if func.overloadpacket in flop_registry:
-            flops = _flops(func, args, kwargs, out)
-            v["flops"] += flops
-            v["macs"] += flops // 2  # FlopCounterMode: 2 FLOPs per multiply-add
-            v["acts"] += _numel(out)
-        elif torch.Tag.pointwise in func.tags:
-            v["elem_ops"] += _numel(out)
-        elif base in _REDUCTIONS:
-            v["elem_ops"] += _numel(args[0]) if args else 0
-        else:
-            self.uncounted[base, category(func)] += 1
+        parents = frozenset(self._path(p) for p in self.tracker.parents if p != "Global")
+        site = Site(self.scope(), parents, func, self.phase)
+        tally = self.sites.get(site)
+        if tally is None:
+            tally = Tally(rule(func, self.phase, flops is not None), flops is not None)
+            self.sites[site] = tally
+        tally.calls += 1
+        tally.flops += flops or 0
+        tally.bytes_read += _nbytes((args, kwargs))
+        tally.bytes_written += _nbytes(out)
+        if tally.rule == "flops":
+            tally.acts += _numel(out)
+        elif tally.rule == "elem_out":
+            tally.elem_ops += _numel(out)
+        elif tally.rule == "elem_in":
+            tally.elem_ops += _numel(args[0]) if args else 0
 
 
-def _flops(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> int:
-    """FlopCounterMode's formula for one call (its registry converts tensors to shapes)."""
-    return int(flop_registry[func.overloadpacket](*args, **kwargs, out_val=out))
+@contextmanager
+def recording(model: nn.Module) -> Iterator[OpRecorder]:
+    """An :class:`OpRecorder` with its own :class:`ModuleTracker`, scopes relative to ``model``."""
+    with ModuleTracker() as tracker, OpRecorder(tracker, type(model).__name__) as recorder:
+        yield recorder
+
+
+def record(model: nn.Module, *inputs: torch.Tensor) -> Recording:
+    """Every op of one forward of ``model`` under ``no_grad``, as it stands (mode, device)."""
+    with torch.no_grad(), recording(model) as recorder:
+        model(*inputs)
+    return recorder.sites
+
+
+def module_flops(rec: Recording) -> dict[str, int]:
+    """FLOPs per module path including its children, as FlopCounterMode's ``get_flop_counts``
+    reports them ("" = the model): every module running a counted op gets its FLOPs."""
+    out: dict[str, int] = defaultdict(int)
+    for site, tally in rec.items():
+        if tally.counted:
+            for scope in site.parents:
+                out[scope] += tally.flops
+    return dict(out)
+
+
+def total_flops(rec: Recording) -> int:
+    """FLOPs of every op, in a module or not (FlopCounterMode's ``get_total_flops``)."""
+    return sum(t.flops for t in rec.values())
+
+
+def by_category(rec: Recording, phase: Phase = "fwd") -> dict[str, int]:
+    """FLOPs per op category (:func:`category`) of one pass; categories without FLOPs omitted."""
+    out: Counter[str] = Counter()
+    for site, tally in rec.items():
+        if site.phase == phase and tally.flops:
+            out[site.category] += tally.flops
+    return dict(out)
+
+
+def uncounted(rec: Recording) -> dict[str, int]:
+    """Calls per aten packet that FlopCounterMode runs without counting (no formula for it or
+    its decomposition's parts), views and allocations included, in first-call order."""
+    out: Counter[str] = Counter()
+    for site, tally in rec.items():
+        if not tally.counted:
+            out[site.op] += tally.calls
+    return dict(out)
+
+
+def main_categories(rec: Recording) -> dict[str, str]:
+    """Per scope, the category holding its forward FLOPs, else that of its first op that is
+    not free: what a module "is" as the ops it runs tell (where ``profile`` puts its params)."""
+    flops: dict[tuple[str, str], int] = {}
+    for site, tally in rec.items():
+        if tally.rule != "free":
+            key = (site.scope, site.category)
+            fwd = tally.flops if site.phase == "fwd" else 0
+            flops[key] = flops.get(key, 0) + fwd
+    out: dict[str, str] = {}
+    for (scope, cat), value in flops.items():
+        if scope not in out or (value and not flops[scope, out[scope]]):
+            out[scope] = cat
+    return out

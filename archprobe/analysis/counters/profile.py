@@ -4,12 +4,14 @@ The model is never touched: counting runs on a ``copy.deepcopy`` in eval mode (B
 put) with no hooks on any module (scopes come from :class:`ModuleTracker`'s global hooks, which
 it removes on exit). Counting runs on the meta device when the model allows it (no memory, no
 compute); a model whose forward needs real values (``if x.sum() > 0``) is counted on the CPU,
-with a note saying so. Op rules live in :mod:`archprobe.analysis.counters.dispatch`.
+with a note saying so. Ops are recorded, and their cost rules live, in
+:mod:`archprobe.analysis.counters.dispatch`; this module turns one recording into rows.
 """
 
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Sequence
 from typing import cast
 
@@ -18,7 +20,7 @@ from torch import nn
 from torch.utils._pytree import tree_flatten
 from torch.utils.module_tracker import ModuleTracker
 
-from archprobe.analysis.counters.dispatch import OpRecorder
+from archprobe.analysis.counters.dispatch import OpRecorder, Recording, Site, Tally, main_categories
 from archprobe.analysis.results import Entry, Results
 from archprobe.errors import ArchprobeError
 
@@ -91,7 +93,7 @@ def _run(model: nn.Module, xs: tuple[torch.Tensor, ...], backward: bool) -> OpRe
         if backward and outs:
             # A scalar built outside the recorder: the engine then computes the outputs' grads,
             # which fires the tracker's hooks for the last module (fc's backward is fc's, not
-            # the root's); the recorder skips this sum's own backward (outside every module).
+            # the root's); _priced drops this sum's own backward (outside every module).
             total = torch.stack([t.float().sum() for t in outs]).sum()
             recorder.phase = "bwd"
             with recorder:
@@ -150,23 +152,43 @@ def _rejected(name: str, xs: tuple[torch.Tensor, ...], exc: Exception) -> Archpr
     )
 
 
-def _op_entries(rec: OpRecorder, name: str) -> list[Entry]:
-    scopes = {s: i for i, s in enumerate(rec.order)}
-    keys = sorted(rec.values, key=lambda k: scopes.get(k[0], len(scopes)))
-    return [
-        Entry(name, scope, cat, "traced", {k: v for k, v in rec.values[scope, cat].items()
-                                           if k != "calls"})
-        for scope, cat in keys
-    ]  # fmt: skip
+def _priced(rec: Recording) -> dict[Site, Tally]:
+    """The sites a profile costs: not free, and not the backward of the loss sum ``profile`` adds
+    (it runs outside every module: the model's work only)."""
+    return {s: t for s, t in rec.items() if t.rule != "free" and (s.phase == "fwd" or s.parents)}
 
 
-def _main_categories(rec: OpRecorder) -> dict[str, str]:
-    """Per scope, the category holding its MACs (else its first op): where its params go."""
-    out: dict[str, str] = {}
-    for (scope, cat), v in rec.values.items():
-        if scope not in out or (v["macs"] and not rec.values[scope, out[scope]]["macs"]):
-            out[scope] = cat
+def _values(site: Site, tally: Tally) -> dict[str, int]:
+    """One site's metrics: forward bytes and costs; backward FLOPs or element ops."""
+    if site.phase == "bwd":
+        if tally.rule == "flops":
+            return {"flops_bwd": tally.flops}
+        return {"elem_ops_bwd": tally.elem_ops}
+    out = {"bytes_read": tally.bytes_read, "bytes_written": tally.bytes_written}
+    if tally.rule == "flops":  # FlopCounterMode: 2 FLOPs per multiply-add
+        out |= {"flops": tally.flops, "macs": tally.flops // 2, "acts": tally.acts}
+    elif tally.rule in ("elem_out", "elem_in"):
+        out["elem_ops"] = tally.elem_ops
     return out
+
+
+def _op_entries(rec: Recording, name: str) -> list[Entry]:
+    """One entry per (scope, category), scopes in first-execution order."""
+    groups: dict[tuple[str, str], Counter[str]] = {}
+    for site, tally in rec.items():
+        groups.setdefault((site.scope, site.category), Counter()).update(_values(site, tally))
+    order = {scope: i for i, scope in enumerate(dict.fromkeys(s.scope for s in rec))}
+    keys = sorted(groups, key=lambda k: order[k[0]])
+    return [Entry(name, scope, cat, "traced", dict(groups[scope, cat])) for scope, cat in keys]
+
+
+def _uncosted(rec: Recording) -> tuple[tuple[str, str, int], ...]:
+    """(aten op, category, calls) of the forward ops no rule costs."""
+    calls: Counter[tuple[str, str]] = Counter()
+    for site, tally in rec.items():
+        if site.phase == "fwd" and tally.rule == "none":
+            calls[site.name, site.category] += tally.calls
+    return tuple((op, cat, n) for (op, cat), n in calls.items())
 
 
 def profile(
@@ -213,9 +235,10 @@ def profile(
         input_shape = (1, *spec[1])
     label = name or (spec[0] if spec else type(model).__name__)
     xs = _inputs(inputs, input_shape)
-    rec, ran_on, notes = _count_with_fallback(model, xs, device, DTYPES[dtype], label)
-    entries = _op_entries(rec, label) + _param_entries(model, label, _main_categories(rec))
-    uncounted = tuple((op, cat, n) for (op, cat), n in rec.uncounted.items())
+    recorder, ran_on, notes = _count_with_fallback(model, xs, device, DTYPES[dtype], label)
+    rec = _priced(recorder.sites)
+    entries = _op_entries(rec, label) + _param_entries(model, label, main_categories(rec))
+    uncounted = _uncosted(rec)
     shape = tuple(xs[0].shape)
     if measure:
         measured, measure_notes = _measurements(

@@ -1,13 +1,12 @@
 """Counters side by side: analytic, FlopCounterMode, fvcore and thop, reconciled per op category.
 
+The counters run in :mod:`~archprobe.analysis.counters.runners`; this module holds the report
+objects and :func:`reconcile`, which puts each counter next to what its convention predicts.
 Each third-party counter runs on its own ``copy.deepcopy`` of the model in eval mode under
 ``no_grad``: thop adds ``total_ops`` attributes and forward hooks, fvcore registers hooks for
 its trace (and does not remove them if tracing fails), and BN in training mode would update
 running statistics. The caller's model is therefore never touched (state_dict, buffers, hooks and
 training flags stay as they were); the cost is one extra copy of the model at a time.
-
-fvcore and thop are imported inside the functions that use them: fvcore only when its counter
-runs, and thop (AGPL-3.0) only when the thop counter is requested.
 
 Every counter's total is broken down into the conventions' ``CATEGORIES``; the
 categories always sum to the counter's total (anything unattributed lands in "other"). Ops a
@@ -19,28 +18,20 @@ from __future__ import annotations
 import copy
 import importlib.util
 import itertools
-import warnings
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Literal
 
 import torch
 from torch import nn
-from torch.nn.modules.batchnorm import _NormBase
-from torch.nn.modules.conv import _ConvNd
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import FlopCounterMode
 
-from archprobe.analysis.analytic import analyze
-from archprobe.analysis.counters.conventions import (
-    CATEGORIES,
-    CONVENTIONS,
-    Convention,
-    category,
-    op_category,
+from archprobe.analysis.counters.conventions import CATEGORIES, CONVENTIONS, Convention
+from archprobe.analysis.counters.runners import (
+    TORCH_COUNTERS,
+    Measured,
+    OpCalls,
+    count_analytic,
 )
 from archprobe.analysis.results import Entry, Results
 from archprobe.builder.network import build
@@ -58,164 +49,6 @@ _REAL_TENSORS = {"fvcore"}  # torch.jit.trace cannot run on meta tensors; the ot
 
 
 Status = Literal["ok", "not installed", "error"]
-
-
-class OpCalls(NamedTuple):
-    """An op a counter executed but did not count, with how often it ran."""
-
-    name: str
-    calls: int
-    category: str
-
-
-class Measured(NamedTuple):
-    """What one counter reported, in its native unit: per category, its own total figure (which
-    the categories must add up to) and the ops it ran without counting."""
-
-    native: dict[str, float]
-    reported: float
-    uncounted: tuple[OpCalls, ...]
-
-
-def _by_category(counts: Mapping[str, float]) -> dict[str, float]:
-    out = dict.fromkeys(CATEGORIES, 0.0)
-    for name, value in counts.items():
-        out[op_category(name)] += value
-    return out
-
-
-# TorchDispatchMode is not fully annotated in torch, hence the no-untyped-call ignores.
-class _AtenCalls(TorchDispatchMode):  # type: ignore[no-untyped-call]
-    """Counts every aten op that runs: FlopCounterMode only reports ops it has a formula for."""
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.calls: Counter[str] = Counter()
-
-    def __torch_dispatch__(
-        self,
-        func: Any,
-        types: Any,
-        args: tuple[Any, ...] = (),
-        kwargs: dict[str, Any] | None = None,
-    ) -> Any:
-        self.calls[str(func.overloadpacket)] += 1
-        return func(*args, **(kwargs or {}))
-
-
-def count_flopcounter(model: nn.Module, x: torch.Tensor) -> Measured:
-    """FlopCounterMode FLOPs (2 per MAC) per category; ops without a formula are uncounted."""
-    with torch.no_grad(), FlopCounterMode(display=False) as counter, _AtenCalls() as seen:
-        model(x)
-    flops = {str(op): n for op, n in counter.get_flop_counts().get("Global", {}).items()}
-    formulas = {str(op) for op in counter.flop_registry}
-    uncounted = tuple(
-        OpCalls(op, n, op_category(op)) for op, n in seen.calls.items() if op not in formulas
-    )
-    return Measured(_by_category(flops), counter.get_total_flops(), uncounted)
-
-
-def count_fvcore(model: nn.Module, x: torch.Tensor) -> Measured:
-    """fvcore ``FlopCountAnalysis`` (MACs) per category; its ``unsupported_ops()`` are listed.
-
-    Ops in fvcore's ignore list (``aten::relu_``, views) are neither counted nor reported by
-    fvcore; :mod:`archprobe.analysis.counters.conventions` notes them.
-    """
-    with warnings.catch_warnings():
-        # fvcore.nn's import jit-scripts its losses, which torch>=2.10 deprecates: not our call.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from fvcore.nn import FlopCountAnalysis  # optional convention: imported only when used
-
-    analysis = FlopCountAnalysis(model, (x,))
-    # Our report lists unsupported ops itself; fvcore would also log them.
-    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    analysis.tracer_warnings("none")
-    by_op = {str(k): float(v) for k, v in analysis.by_operator().items()}
-    uncounted = tuple(
-        OpCalls(str(op), int(n), op_category(str(op)))
-        for op, n in analysis.unsupported_ops().items()
-    )
-    return Measured(_by_category(by_op), float(analysis.total()), uncounted)
-
-
-# Module types -> category, for thop's per-module counts (first match wins).
-_MODULE_CATEGORIES: tuple[tuple[tuple[type[nn.Module], ...], str], ...] = (
-    ((_ConvNd,), "conv"),
-    ((nn.Linear,), "linear"),
-    ((_NormBase, nn.LayerNorm, nn.GroupNorm), "norm"),
-    ((nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d), "pool"),
-    ((nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU), "act"),
-)
-
-
-def _module_category(m: nn.Module) -> str:
-    return next((c for types, c in _MODULE_CATEGORIES if isinstance(m, types)), "other")
-
-
-def _thop_tree(
-    model: nn.Module, tree: Mapping[str, Any], prefix: str, out: dict[str, float]
-) -> None:
-    """Add each module's own ops (its total minus its children's) to its category."""
-    for name, (ops, _params, children) in tree.items():
-        path = f"{prefix}.{name}" if prefix else name
-        own = float(ops) - sum(float(c[0]) for c in children.values())
-        out[_module_category(model.get_submodule(path))] += own
-        _thop_tree(model, children, path, out)
-
-
-@contextmanager
-def _calls(modules: Sequence[nn.Module]) -> Iterator[Counter[str]]:
-    """Count forward calls per module type while inside (hooks on our private copy only)."""
-    calls: Counter[str] = Counter()
-    handles = [
-        m.register_forward_hook(lambda mod, args, out: calls.update([type(mod).__name__]))
-        for m in modules
-    ]
-    try:
-        yield calls
-    finally:
-        for h in handles:
-            h.remove()
-
-
-def count_thop(model: nn.Module, x: torch.Tensor) -> Measured:
-    """thop ``profile`` ops (MACs) per category; modules without a thop rule are listed.
-
-    thop hooks modules only, so arithmetic written functionally in a forward (the residual
-    ``+``) is never seen: the module holding it appears among the modules without a rule.
-    """
-    import thop  # AGPL-3.0: imported only when the thop counter is requested
-    from thop.profile import register_hooks
-
-    # thop resolves a module's rule along its MRO (profile.py _resolve_rule); so do we.
-    no_rule = [m for m in model.modules() if not any(t in register_hooks for t in type(m).__mro__)]
-    with _calls(no_rule) as calls:
-        total, _params, tree = thop.profile(model, (x,), verbose=False, ret_layer_info=True)
-    native = dict.fromkeys(CATEGORIES, 0.0)
-    _thop_tree(model, tree, "", native)
-    # The root's own ops and functional products thop counts outside modules (torch.matmul).
-    native["other"] += float(total) - sum(native.values())
-    uncounted = tuple(OpCalls(f"{n} (no thop rule)", c, "other") for n, c in calls.items())
-    return Measured(native, float(total), uncounted)
-
-
-def count_analytic(graph: Graph, batch: int = 1) -> Measured:
-    """archprobe's own MACs per category; ops that are 0 by convention are listed as uncounted."""
-    native = dict.fromkeys(CATEGORIES, 0.0)
-    zero: Counter[tuple[str, str]] = Counter()
-    for leaf in graph.leaves:
-        native[category(leaf.op)] += batch * leaf.cost.macs
-        if not leaf.cost.macs:
-            zero[type(leaf.op).__name__, category(leaf.op)] += batch
-    reported = batch * analyze(graph).total("macs")  # the Results path, not the sum above
-    return Measured(native, reported, tuple(OpCalls(n, c, cat) for (n, cat), c in zero.items()))
-
-
-_TORCH_COUNTERS: dict[str, Callable[[nn.Module, torch.Tensor], Measured]] = {
-    "flopcounter": count_flopcounter,
-    "fvcore": count_fvcore,
-    "thop": count_thop,
-}
 
 
 @dataclass(frozen=True)
@@ -343,7 +176,7 @@ def _measure(counter: str, graph: Graph, batch: int, model: nn.Module | None) ->
     if device.type == "meta" and counter in _REAL_TENSORS:
         raise ArchprobeError(f"{counter} traces with torch.jit, which needs a CPU or CUDA model")
     x = torch.zeros((batch, *graph.input_shape), device=device)
-    return _TORCH_COUNTERS[counter](private, x)
+    return TORCH_COUNTERS[counter](private, x, graph)
 
 
 def _run(counter: str, graph: Graph, batch: int, model: nn.Module | None) -> CounterReport:

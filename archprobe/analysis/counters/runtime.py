@@ -1,7 +1,9 @@
-"""Runtime counting on the built module: ``torch.utils.flop_counter.FlopCounterMode``.
+"""Runtime counting on the built module: FlopCounterMode's per-module FLOPs.
 
-Runs on the ``meta`` device by default (no memory, no compute), batch 1, and reports FLOPs per
-module scope; FlopCounterMode counts 2 FLOPs per multiply-add, so ``flops == 2 × macs``.
+The numbers are ``torch.utils.flop_counter.FlopCounterMode``'s (its formulas, its attribution of
+an op to every module running it), read from one :mod:`~archprobe.analysis.counters.dispatch`
+recording; a test holds them equal to FlopCounterMode itself. Runs on the model's device (meta:
+no memory, no compute); FlopCounterMode counts 2 FLOPs per multiply-add, so ``flops == 2 × macs``.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
+from archprobe.analysis.counters.dispatch import module_flops, record
 from archprobe.analysis.results import Entry, Results
 
 if TYPE_CHECKING:
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
 def flop_counts(
     model: nn.Module, input_shape: tuple[int, ...], device: str | torch.device | None = None
 ) -> dict[str, int]:
-    """FLOPs (2×MAC) per module scope ("" = whole model), by FlopCounterMode.
+    """FLOPs (2×MAC) per module scope ("" = whole model) as FlopCounterMode reports them: a
+    parent's count includes its children's; modules that run no op with a formula are absent.
 
     Args:
         model: any module; it is run once in eval mode under ``no_grad`` and left unchanged.
@@ -33,20 +36,10 @@ def flop_counts(
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(torch.empty(input_shape, device=device))
+        rec = record(model, torch.empty(input_shape, device=device))
     finally:
         model.train(was_training)
-    root = type(model).__name__
-    out: dict[str, int] = {}
-    for name, per_op in counter.get_flop_counts().items():
-        if name == "Global":
-            continue
-        scope = (
-            name[len(root) + 1 :] if name.startswith(root + ".") else ("" if name == root else name)
-        )
-        out[scope] = int(sum(per_op.values()))
-    return out
+    return module_flops(rec)
 
 
 def traced(model: nn.Module, input_shape: tuple[int, ...], name: str) -> Results:
