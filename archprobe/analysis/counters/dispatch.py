@@ -196,7 +196,9 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
 
     def scope(self) -> str:
         """Innermost module path running now ("" = the root or no module)."""
-        inner = max(self.tracker.parents, key=lambda p: p.count("."))
+        # In backward, siblings can be "running" at once; ties go to the greater name, so the
+        # attribution does not depend on set order (the hash seed).
+        inner = max(self.tracker.parents, key=lambda p: (p.count("."), p))
         return "" if inner == "Global" else self._path(inner)
 
     def __torch_dispatch__(
