@@ -1,24 +1,54 @@
-"""Block and stem registries. Every block module is imported here, explicitly, once."""
+"""Registries of spec parts (stems, blocks, transitions, heads). Every built-in part module is
+imported here, explicitly, once; then the plugins named by ``ARCHPROBE_PLUGINS`` and the
+``archprobe.plugins`` entry points are imported (``plugins.py``), before any spec is read."""
 
-from archprobe.blocks import basic, bottleneck, res2net, resnest, stems  # noqa: F401  (registration side effect)
+from archprobe.blocks import (  # noqa: F401  (registration side effect, after the registries)
+    basic,
+    bottleneck,
+    heads,
+    res2net,
+    resnest,
+    stems,
+    transitions,
+)
 from archprobe.blocks.base import (
     BLOCKS,
+    HEADS,
+    PARTS,
     STEMS,
+    TRANSITIONS,
     BlockParams,
+    HeadParams,
+    KnobModel,
     StemParams,
+    TransitionParams,
     get_block,
+    get_head,
     get_stem,
+    get_transition,
     register_block,
+    register_head,
     register_stem,
+    register_transition,
 )
 
 __all__ = [
     "BLOCKS",
+    "HEADS",
+    "PARTS",
     "STEMS",
+    "TRANSITIONS",
     "BlockParams",
+    "HeadParams",
+    "KnobModel",
     "StemParams",
+    "TransitionParams",
     "get_block",
+    "get_head",
     "get_stem",
+    "get_transition",
     "register_block",
+    "register_head",
     "register_stem",
+    "register_transition",
 ]

@@ -1,9 +1,11 @@
-"""Block and stem registries: an explicit name maps to a class; a duplicate name is an error.
+"""Registries of spec parts: an explicit name maps to a class; a duplicate name is an error.
 
-A block is one class holding ``Params`` (a frozen pydantic model discriminated by ``type``) and
-``expand(p, cin, cout, stride, name) -> Node``. The spec schema assembles its ``block:`` union
-from this registry, so adding a block needs no edit in the schema, builder or analyzers
-(DESIGN §7.6).
+A network is a stem, stages of blocks (each stage entered through a transition) and a head; each
+of the four is a registered part. A part is one class holding ``Params`` (a frozen pydantic model
+discriminated by ``type``) and a static ``expand`` that returns graph nodes. The spec schema
+assembles ``stem:``, ``block:``, ``transition:`` and ``head:`` from these registries, so a new
+part needs no edit in the schema, builder or analyzers (DESIGN §7.6); a plugin registers its own
+with the same decorators.
 """
 
 from __future__ import annotations
@@ -22,36 +24,81 @@ class KnobModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class BlockParams(KnobModel):
+class PartParams(KnobModel):
     type: str
 
 
-class StemParams(KnobModel):
-    type: str
+class BlockParams(PartParams):
+    """Knobs of a block (``block:``)."""
+
+
+class StemParams(PartParams):
+    """Knobs of a stem (``stem:``)."""
+
+
+class HeadParams(PartParams):
+    """Knobs of a head (``head:``)."""
+
+
+class TransitionParams(PartParams):
+    """Knobs of a stage transition (``transition:``)."""
 
 
 class Block(Protocol):
     Params: ClassVar[type[BlockParams]]
 
     @staticmethod
-    def expand(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node: ...
+    def expand(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
+        """One block from ``cin`` to ``cout`` channels, downsampling by ``stride``."""
+        ...
 
 
 class Stem(Protocol):
     Params: ClassVar[type[StemParams]]
 
     @staticmethod
-    def expand(p: StemParams, in_channels: int) -> tuple[tuple[Node, ...], int]: ...
+    def expand(p: StemParams, in_channels: int) -> tuple[tuple[Node, ...], int]:
+        """The stem's top-level nodes and its output width."""
+        ...
+
+
+class Head(Protocol):
+    Params: ClassVar[type[HeadParams]]
+
+    @staticmethod
+    def expand(p: HeadParams, cin: int) -> tuple[Node, ...]:
+        """The head's top-level nodes on ``cin`` channels (pool, classifier, ...)."""
+        ...
+
+
+class Transition(Protocol):
+    Params: ClassVar[type[TransitionParams]]
+
+    @staticmethod
+    def expand(p: TransitionParams, cin: int, cout: int, stride: int, name: str) -> Node | None:
+        """The layers that take a stage from ``cin`` to ``cout`` channels at ``stride``, or None
+        to leave that to the stage's first block (ResNet)."""
+        ...
 
 
 BLOCKS: dict[str, type[Block]] = {}
 STEMS: dict[str, type[Stem]] = {}
+HEADS: dict[str, type[Head]] = {}
+TRANSITIONS: dict[str, type[Transition]] = {}
 
-B = TypeVar("B")
+PARTS: dict[str, dict[str, type]] = {
+    "stem": STEMS,
+    "block": BLOCKS,
+    "transition": TRANSITIONS,
+    "head": HEADS,
+}
+"""Every registry by the spec key it fills."""
+
+P = TypeVar("P")
 
 
-def _register(registry: dict[str, type[B]], what: str, name: str) -> Callable[[type[B]], type[B]]:
-    def deco(cls: type[B]) -> type[B]:
+def _register(registry: dict[str, type[P]], what: str, name: str) -> Callable[[type[P]], type[P]]:
+    def deco(cls: type[P]) -> type[P]:
         if name in registry:
             raise ValueError(f"{what} {name!r} is already registered by {registry[name].__name__}")
         registry[name] = cls
@@ -70,9 +117,27 @@ def register_stem(name: str) -> Callable[[type[Stem]], type[Stem]]:
     return _register(STEMS, "stem", name)
 
 
+def register_head(name: str) -> Callable[[type[Head]], type[Head]]:
+    """Class decorator: make a head available as ``head: {type: name}``."""
+    return _register(HEADS, "head", name)
+
+
+def register_transition(name: str) -> Callable[[type[Transition]], type[Transition]]:
+    """Class decorator: make a transition available as ``transition: {type: name}``."""
+    return _register(TRANSITIONS, "transition", name)
+
+
 def get_block(name: str) -> type[Block]:
     return BLOCKS[name]
 
 
 def get_stem(name: str) -> type[Stem]:
     return STEMS[name]
+
+
+def get_head(name: str) -> type[Head]:
+    return HEADS[name]
+
+
+def get_transition(name: str) -> type[Transition]:
+    return TRANSITIONS[name]

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from archprobe.blocks.base import BlockParams, register_block
-from archprobe.blocks.layers import GroupedWidthParams, conv_bn, group_width, residual_block
+from archprobe.blocks.layers import GroupedWidthParams, conv_bn, residual_block
 from archprobe.graph.nodes import Node
 
 
@@ -29,7 +29,7 @@ class Basic:
     @staticmethod
     def expand(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
         assert isinstance(p, BasicParams)
-        width = group_width(cout, p.width_per_group, p.groups)
+        width = p.inner_width(cout)
         body = [
             *conv_bn(1, cin, width, 3, stride=stride, groups=p.groups),
             *conv_bn(2, width, cout, 3, groups=p.groups, act=False),

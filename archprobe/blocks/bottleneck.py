@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictInt
 
 from archprobe.blocks.base import BlockParams, register_block
-from archprobe.blocks.layers import GroupedWidthParams, conv_bn, group_width, residual_block
+from archprobe.blocks.layers import GroupedWidthParams, conv_bn, residual_block
 from archprobe.graph.nodes import Node
 
 
@@ -26,6 +26,9 @@ class BottleneckParams(GroupedWidthParams):
         4, ge=1, le=64, description="Output width / planes (4 in ResNet and ResNeXt)."
     )
 
+    def planes(self, cout: int) -> int:
+        return cout // self.expansion
+
 
 @register_block("bottleneck")
 class Bottleneck:
@@ -36,7 +39,7 @@ class Bottleneck:
     @staticmethod
     def expand(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
         assert isinstance(p, BottleneckParams)
-        width = group_width(cout // p.expansion, p.width_per_group, p.groups)
+        width = p.inner_width(cout)
         s1, s3 = (stride, 1) if p.stride_on == "1x1" else (1, stride)
         body = [
             *conv_bn(1, cin, width, 1, stride=s1),

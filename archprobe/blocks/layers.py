@@ -81,6 +81,16 @@ class GroupedWidthParams(BlockParams):
         description="Squeeze-and-excitation after the branch's last BN (SE-ResNet); null: none.",
     )
 
+    def planes(self, cout: int) -> int:
+        """The template width the group width scales from: the block's output width divided by
+        its expansion (torchvision ``planes``; 1 for a basic block)."""
+        return cout
+
+    def inner_width(self, cout: int) -> int:
+        """Width of the grouped conv(s) of a block with ``cout`` outputs: ``int(planes · d/64)·C``
+        (torchvision ``width``; ResNeXt Table 2's C·d; Res2Net's width of one split)."""
+        return group_width(self.planes(cout), self.width_per_group, self.groups)
+
 
 def conv_bn(
     index: int, cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True

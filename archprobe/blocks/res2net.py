@@ -11,7 +11,6 @@ from archprobe.blocks.layers import (
     STRIDE_3X3_ONLY,
     GroupedWidthParams,
     conv_bn,
-    group_width,
     residual_block,
 )
 from archprobe.graph.nodes import Node, OpNode, Split
@@ -41,6 +40,9 @@ class Res2NetParams(GroupedWidthParams):
         description="Number of splits s (the '4s' of 26w_4s); at least 2 (s = 1 is a bottleneck).",
     )
 
+    def planes(self, cout: int) -> int:
+        return cout // EXPANSION
+
 
 @register_block("res2net")
 class Res2Net:
@@ -54,7 +56,7 @@ class Res2Net:
     @staticmethod
     def expand(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
         assert isinstance(p, Res2NetParams)
-        width = group_width(cout // EXPANSION, p.width_per_group, p.groups)
+        width = p.inner_width(cout)
         splits = hierarchical_splits(width, p.scale, stride, p.groups, stride > 1 or cin != cout)
         body = [
             *conv_bn(1, cin, width * p.scale, 1),

@@ -11,7 +11,6 @@ from archprobe.blocks.layers import (
     STRIDE_3X3_ONLY,
     GroupedWidthParams,
     conv_bn,
-    group_width,
     residual_block,
 )
 from archprobe.graph.nodes import Gate, Node, OpNode
@@ -58,6 +57,9 @@ class ResNeStParams(GroupedWidthParams):
         description="avd pool before the 3x3, not after (the 'fast' models, ResNeSt ablation.md).",
     )
 
+    def planes(self, cout: int) -> int:
+        return cout // EXPANSION
+
 
 @register_block("resnest")
 class ResNeSt:
@@ -69,7 +71,7 @@ class ResNeSt:
     @staticmethod
     def expand(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
         assert isinstance(p, ResNeStParams)
-        width = group_width(cout // EXPANSION, p.width_per_group, p.groups)
+        width = p.inner_width(cout)
         # Rounded up to a multiple of C so fc1/fc2 can be grouped; a no-op whenever the official
         # code runs at all (every catalog width gives 32, 64, 128 or 256).
         inter = -(-max(width * p.radix // p.reduction, MIN_INTER) // p.groups) * p.groups

@@ -54,6 +54,7 @@ class MemoryRule:
 
     Attributes:
         alias: the output shares the first input's storage (``ReLU(inplace=True)``, views).
+        eval_alias: ... and in eval mode only (dropout returns its input unchanged).
         saves: indices of the inputs autograd keeps for the backward formula.
         saves_output: autograd keeps the output (``relu_``, sigmoid, softmax).
         saved_extra: bytes of new tensors kept for backward (BN statistics, pool indices).
@@ -64,6 +65,7 @@ class MemoryRule:
     """
 
     alias: bool = False
+    eval_alias: bool = False
     saves: tuple[int, ...] = ()
     saves_output: bool = False
     saved_extra: Sizes = nothing

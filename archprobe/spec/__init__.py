@@ -2,12 +2,11 @@
 
 from archprobe.spec.catalog import CatalogEntry, find_spec, list_specs
 from archprobe.spec.loader import load_spec, spec_from_dict
-from archprobe.spec.schema import ArchSpec, HeadSpec, InputSpec, StageSpec
+from archprobe.spec.schema import ArchSpec, InputSpec, StageSpec
 
 __all__ = [
     "ArchSpec",
     "CatalogEntry",
-    "HeadSpec",
     "InputSpec",
     "StageSpec",
     "find_spec",

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from archprobe.blocks import BLOCKS, STEMS
+from archprobe.blocks import PARTS
 from archprobe.errors import SourceLoc, SpecError, SpecErrors
-from archprobe.spec.schema import STAGE_KEYS, ArchSpec, HeadSpec, InputSpec, StageSpec
+from archprobe.spec.schema import DEFAULT_TYPES, STAGE_KEYS, ArchSpec, InputSpec, StageSpec
 from archprobe.spec.strict_yaml import KeyPath, SourceMap
 
-_TAGGED = ("block", "stem")
+
+def _part(key: int | str) -> dict[str, Any]:
+    """The part registry a spec key holds (``block``, ``stem``, ...), else an empty one."""
+    return PARTS.get(key, {}) if isinstance(key, str) else {}
 
 
 def clean_loc(loc: tuple[int | str, ...]) -> KeyPath:
-    """Drop the discriminator tags pydantic inserts after ``block``/``stem`` in error locations."""
+    """Drop the discriminator tags pydantic inserts after a part's key in error locations."""
     out: list[int | str] = []
     for i, part in enumerate(loc):
-        if i and loc[i - 1] in _TAGGED and isinstance(part, str) and part in {*BLOCKS, *STEMS}:
+        if i and isinstance(part, str) and part in _part(loc[i - 1]):
             continue
         out.append(part)
     return tuple(out)
@@ -41,25 +44,43 @@ def _get(data: Any, path: KeyPath) -> Any:
     return data
 
 
-def _typed_model(registry: dict[str, Any], node: Any) -> type[BaseModel] | None:
-    kind = node.get("type") if isinstance(node, dict) else None
+def _typed_model(key: str, node: Any) -> type[BaseModel] | None:
+    """The ``Params`` of the part a mapping under ``key`` names by its ``type``."""
+    kind = node.get("type", DEFAULT_TYPES.get(key)) if isinstance(node, dict) else None
+    registry = _part(key)
     return registry[kind].Params if kind in registry else None
+
+
+def _nested(model: type[BaseModel] | None, key: int | str) -> type[BaseModel] | None:
+    """The model of field ``key`` of ``model`` (``block.se``, ``head.conv``), if it is one."""
+    info = model.model_fields.get(str(key)) if model else None
+    for ann in (info.annotation, *get_args(info.annotation)) if info else ():
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return ann
+    return None
+
+
+def _model_at(data: Any, parent: KeyPath) -> type[BaseModel] | None:
+    """The model of the mapping at ``parent``: a part's Params, or a model nested in one."""
+    at = max((i for i, k in enumerate(parent) if _part(k)), default=None)
+    if at is None:
+        return None
+    key = str(parent[at])
+    model = _typed_model(key, _get(data, parent[: at + 1]))
+    for k in parent[at + 1 :]:
+        model = _nested(model, k)
+    return model
 
 
 def allowed_keys(data: Any, parent: KeyPath) -> list[str]:
     """Keys a mapping at ``parent`` may hold (for did-you-mean)."""
-    fixed: dict[KeyPath, type[BaseModel]] = {
-        (): ArchSpec,
-        ("input",): InputSpec,
-        ("head",): HeadSpec,
-    }
+    fixed: dict[KeyPath, type[BaseModel]] = {(): ArchSpec, ("input",): InputSpec}
     if parent in fixed:
         keys = list(fixed[parent].model_fields)
         return [*keys, "extends"] if parent == () else keys
     if parent[:1] == ("stages",) and len(parent) == 2:
         return list(StageSpec.model_fields)
-    registry = STEMS if parent == ("stem",) else BLOCKS
-    model = _typed_model(registry, _get(data, parent))
+    model = _model_at(data, parent)
     keys = list(model.model_fields) if model else []
     if parent[:1] == ("stages",):  # stage-level overrides live beside depth/width/stride
         keys += sorted(STAGE_KEYS)
@@ -91,7 +112,7 @@ def _yaml_kind(value: Any) -> str:
 def _shape_message(kind: str, value: Any, path: KeyPath) -> str | None:
     """Messages for a value of the wrong shape: a mapping or list expected, or an empty list."""
     if kind in ("model_attributes_type", "model_type", "dict_type"):
-        registry = STEMS if path[-1:] == ("stem",) else BLOCKS if path[-1:] == ("block",) else {}
+        registry = _part(path[-1]) if path else {}
         hint = ""
         if isinstance(value, str) and value in registry:
             hint = f"; did you mean '{path[-1]}: {{type: {value}}}'?"
@@ -115,8 +136,8 @@ def _message(err: ErrorDetails, data: Any, path: KeyPath) -> str:
     if kind == "missing":
         return f"missing required key {path[-1]!r}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        what = "block" if path[-2:-1] == ("block",) or path[-1:] == ("block",) else "stem"
-        tags = list(BLOCKS if what == "block" else STEMS)
+        what = next(str(k) for k in reversed(path) if _part(k))
+        tags = list(_part(what))
         choices = ", ".join(map(repr, tags))
         if kind == "union_tag_not_found":
             return f"missing key 'type' (the {what} type: one of {choices})"

@@ -1,30 +1,126 @@
-"""ArchSpec -> Graph: stem, stages of registered blocks, head; torchvision module names."""
+"""ArchSpec -> Graph: stem, stages of registered blocks (entered through a transition), head.
+
+:func:`plan` expands each part once, from the widths alone: the stem, then per stage its
+transition, its first block and the block it repeats, then the head. :func:`expand` turns a plan
+into the graph with torchvision's module names; the sweep's fast path walks the same plan,
+costing a repeated block once (``sweep/fast.py``). Part expansions are cached, so a sweep over
+thousands of specs that share blocks expands each distinct block once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from archprobe.blocks import get_block, get_stem
+from archprobe.blocks import get_block, get_head, get_stem, get_transition
+from archprobe.blocks.base import BlockParams, HeadParams, StemParams, TransitionParams
 from archprobe.errors import SpecError
 from archprobe.graph.nodes import Graph, Node, OpNode, Section, Seq
-from archprobe.graph.ops import GlobalAvgPool, GraphError, Linear
+from archprobe.graph.op import GraphError
 
 if TYPE_CHECKING:
     from archprobe.spec.schema import ArchSpec
 
+CACHE = 1 << 14
 
-def _stage(spec: ArchSpec, i: int, cin: int) -> Seq:
-    stage = spec.stages[i]
-    block = get_block(stage.block.type)
-    blocks: list[Node] = []
-    for j in range(stage.depth):
-        stride = stage.stride if j == 0 else 1
-        try:
-            blocks.append(block.expand(stage.block, cin, stage.width, stride, str(j)))
-        except GraphError as exc:
-            raise exc.within(f"layer{i + 1}.{j}") from None
+
+@lru_cache(maxsize=CACHE)
+def stem_nodes(p: StemParams, channels: int) -> tuple[tuple[Node, ...], int]:
+    """The stem's nodes and output width (cached)."""
+    return get_stem(p.type).expand(p, channels)
+
+
+@lru_cache(maxsize=CACHE)
+def block_node(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
+    """One block (cached: a stage's repeated blocks and a sweep's shared ones are one object)."""
+    return get_block(p.type).expand(p, cin, cout, stride, name)
+
+
+@lru_cache(maxsize=CACHE)
+def transition_node(
+    p: TransitionParams, cin: int, cout: int, stride: int, name: str
+) -> Node | None:
+    """The layers between two stages where the shape changes, or None (cached)."""
+    if stride == 1 and cin == cout:
+        return None
+    return get_transition(p.type).expand(p, cin, cout, stride, name)
+
+
+@lru_cache(maxsize=CACHE)
+def head_nodes(p: HeadParams, cin: int) -> tuple[Node, ...]:
+    """The head's nodes on ``cin`` channels (cached)."""
+    return get_head(p.type).expand(p, cin)
+
+
+def _block(p: BlockParams, cin: int, cout: int, stride: int, scope: str) -> Node:
+    try:
+        return block_node(p, cin, cout, stride, scope.rsplit(".", 1)[1])
+    except GraphError as exc:
+        raise exc.within(scope) from None
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """One stage: its transition (or none), its first block and the block repeated after it."""
+
+    name: str
+    transition: tuple[Node, ...]
+    first: Node
+    repeat: Node | None
+    depth: int
+
+    def node(self) -> Seq:
+        """The stage with all its blocks named ``0 … depth-1`` (torchvision ``layerN.j``)."""
+        blocks = [self.first]
+        if self.repeat is not None:
+            blocks += [replace(self.repeat, name=str(j)) for j in range(1, self.depth)]
+        return Seq(self.name, tuple(blocks))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every part of a network, expanded once."""
+
+    stem: tuple[Node, ...]
+    stages: tuple[StagePlan, ...]
+    head: tuple[Node, ...]
+
+
+def plan_stage(spec: ArchSpec, i: int, cin: int, block: BlockParams | None = None) -> StagePlan:
+    """Stage ``i`` from ``cin`` channels; ``block`` replaces its block (the width solver).
+
+    Raises:
+        GraphError: an impossible block or transition, scoped to its module name.
+    """
+    stage, name, down = spec.stages[i], f"layer{i + 1}", f"transition{i + 1}"
+    p = block or stage.block
+    try:
+        trans = transition_node(spec.transition, cin, stage.width, stage.stride, down)
+    except GraphError as exc:
+        raise exc.within(down) from None
+    if trans is not None:  # the transition takes the shape change; the blocks keep theirs
+        cin, stride = stage.width, 1
+    else:
+        stride = stage.stride
+    first = _block(p, cin, stage.width, stride, f"{name}.0")
+    repeat = _block(p, stage.width, stage.width, 1, f"{name}.1") if stage.depth > 1 else None
+    return StagePlan(name, (trans,) if trans else (), first, repeat, stage.depth)
+
+
+def plan(spec: ArchSpec, blocks: Sequence[BlockParams] | None = None) -> Plan:
+    """Expand every part of ``spec`` (with each stage's block replaced by ``blocks[i]``).
+
+    Raises:
+        GraphError: an impossible part, scoped to its module (``layer2.0``, ``transition3``).
+    """
+    stem, cin = stem_nodes(spec.stem, spec.input.channels)
+    stages = []
+    for i, stage in enumerate(spec.stages):
+        stages.append(plan_stage(spec, i, cin, blocks[i] if blocks else None))
         cin = stage.width
-    return Seq(f"layer{i + 1}", tuple(blocks))
+    return Plan(stem, tuple(stages), head_nodes(spec.head, cin))
 
 
 def _located(spec: ArchSpec, path: tuple[str | int, ...], message: str) -> SpecError:
@@ -34,9 +130,14 @@ def _located(spec: ArchSpec, path: tuple[str | int, ...], message: str) -> SpecE
     return SpecError(message, loc, ".".join(map(str, path)))
 
 
-def head_nodes(cin: int, classes: int) -> tuple[Node, ...]:
-    """Global average pool and the fc classifier (torchvision's ``avgpool``, ``fc``)."""
-    return (OpNode("avgpool", GlobalAvgPool()), OpNode("fc", Linear(cin, classes)))
+def _sections(p: Plan) -> tuple[Section, ...]:
+    # Table 1 of both papers lists the stem's max pool under conv2, not conv1.
+    pools = tuple(n for n in p.stem if isinstance(n, OpNode) and n.op.kind == "pool")
+    sections = [Section("conv1", tuple(n for n in p.stem if n not in pools))]
+    for i, stage in enumerate(p.stages):
+        lead = pools if i == 0 else ()
+        sections.append(Section(f"conv{i + 2}", (*lead, *stage.transition, stage.node())))
+    return (*sections, Section("head", p.head))
 
 
 def expand(spec: ArchSpec) -> Graph:
@@ -50,27 +151,24 @@ def expand(spec: ArchSpec) -> Graph:
         SpecError: when the spec describes an impossible network (e.g. a bottleneck width that
             rounds to zero, or a feature map that shrinks below 1×1), located at the stage.
     """
-    stem_nodes, cin = get_stem(spec.stem.type).expand(spec.stem, spec.input.channels)
-    # Table 1 of both papers lists the stem's max pool under conv2, not conv1.
-    pools = tuple(n for n in stem_nodes if isinstance(n, OpNode) and n.op.kind == "pool")
-    sections = [Section("conv1", tuple(n for n in stem_nodes if n not in pools))]
-    for i, stage in enumerate(spec.stages):
-        lead = pools if i == 0 else ()
-        try:
-            sections.append(Section(f"conv{i + 2}", (*lead, _stage(spec, i, cin))))
-        except GraphError as exc:
-            raise _located(spec, ("stages", i), str(exc)) from None
-        cin = stage.width
-    head = head_nodes(cin, spec.head.classes)
-    sections.append(Section("head", head))
     size = spec.input.size
-    graph = Graph(spec.name, (spec.input.channels, size, size), tuple(sections))
+    try:
+        parts = plan(spec)
+    except GraphError as exc:
+        raise _located(spec, _stage_path(exc), str(exc)) from None
+    graph = Graph(spec.name, (spec.input.channels, size, size), _sections(parts))
     try:
         graph.leaves  # noqa: B018  (shape propagation; fails early with a located error)
     except GraphError as exc:
-        top = exc.scope.split(".", 1)[0]
-        path: tuple[str | int, ...] = ("input", "size")
-        if top.startswith("layer"):
-            path = ("stages", int(top[5:]) - 1)
-        raise _located(spec, path, f"{exc} (input {size}×{size})") from None
+        raise _located(spec, _stage_path(exc), f"{exc} (input {size}×{size})") from None
     return graph
+
+
+def _stage_path(exc: GraphError) -> tuple[str | int, ...]:
+    """The spec key an error belongs to: its stage (``layer3…``, ``transition3``), else the
+    input size (the stem or head cannot take the input)."""
+    top = exc.scope.split(".", 1)[0]
+    for prefix in ("layer", "transition"):
+        if top.startswith(prefix) and top[len(prefix) :].isdigit():
+            return ("stages", int(top[len(prefix) :]) - 1)
+    return ("input", "size")

@@ -1,30 +1,69 @@
 """The spec schema: frozen pydantic models with ``extra="forbid"``; one Field description per knob.
 
-``block:`` and ``stem:`` are discriminated unions on ``type``, assembled from the registries in
-``archprobe.blocks`` so a new block needs no edit here (DESIGN §7.6).
+``stem:``, ``block:``, ``transition:`` and ``head:`` are discriminated unions on ``type``,
+assembled from the part registries in ``archprobe.blocks`` (plugins included), so a new part needs
+no edit here (DESIGN §7.6). ``transition:`` and ``head:`` have a default type (``none``,
+``classifier``), so a spec that omits them, or their ``type``, is a ResNet.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, PrivateAttr, StrictInt
+from pydantic import Discriminator, Field, PrivateAttr, StrictInt, Tag
 
-from archprobe.blocks import BLOCKS, STEMS, BlockParams, StemParams
-from archprobe.blocks.base import KnobModel
+from archprobe.blocks import (
+    BLOCKS,
+    HEADS,
+    STEMS,
+    TRANSITIONS,
+    BlockParams,
+    HeadParams,
+    KnobModel,
+    StemParams,
+    TransitionParams,
+)
 from archprobe.spec.published import Published
 
 
-def _union(classes: list[type[Any]]) -> Any:
-    return Annotated[Union[tuple(classes)], Field(discriminator="type")]  # noqa: UP007
+def _union(registry: dict[str, Any], default: str | None = None) -> Any:
+    """The registered parts' ``Params`` as one type discriminated by ``type``; with a ``default``,
+    a mapping without ``type`` (or a value that is no mapping, which then fails as one) is that
+    part. A registry of one part is that part's model."""
+    members = [part.Params for part in registry.values()]
+    if len(members) == 1:
+        return members[0]
+    if default is None:
+        return Annotated[Union[tuple(members)], Field(discriminator="type")]  # noqa: UP007
 
+    def tag(value: Any) -> Any:
+        if isinstance(value, dict):
+            return value.get("type", default)
+        return getattr(value, "type", default)
+
+    tagged = tuple(Annotated[part.Params, Tag(name)] for name, part in registry.items())
+    return Annotated[Union[tagged], Discriminator(tag)]  # noqa: UP007
+
+
+DEFAULT_TYPES = {"head": "classifier", "transition": "none"}
+"""The part type of a ``head:`` or ``transition:`` mapping that names none."""
 
 if TYPE_CHECKING:
     AnyBlock = BlockParams
     AnyStem = StemParams
+    AnyHead = HeadParams
+    AnyTransition = TransitionParams
 else:
-    AnyBlock = _union([b.Params for b in BLOCKS.values()])
-    AnyStem = _union([s.Params for s in STEMS.values()])
+    AnyBlock = _union(BLOCKS)
+    AnyStem = _union(STEMS)
+    AnyHead = _union(HEADS, DEFAULT_TYPES["head"])
+    AnyTransition = _union(TRANSITIONS, DEFAULT_TYPES["transition"])
+
+
+def _default(key: str) -> Any:
+    """The default ``head:`` or ``transition:``: its default type with every knob's default."""
+    registry: dict[str, Any] = HEADS if key == "head" else TRANSITIONS
+    return registry[DEFAULT_TYPES[key]].Params.model_validate({})
 
 
 class InputSpec(KnobModel):
@@ -35,11 +74,6 @@ class InputSpec(KnobModel):
         le=16384,
         description="Square input resolution in pixels (224 ImageNet, 32 CIFAR).",
     )
-
-
-class HeadSpec(KnobModel):
-    pool: Literal["avg"] = Field("avg", description="Global pooling before the classifier.")
-    classes: StrictInt = Field(1000, ge=1, le=1048576, description="Outputs of the final fc layer.")
 
 
 class StageSpec(KnobModel):
@@ -60,7 +94,7 @@ class StageSpec(KnobModel):
 
 
 class ArchSpec(KnobModel):
-    """A whole network: input, stem, stages of blocks, head."""
+    """A whole network: input, stem, stages of blocks (entered through transitions), head."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", description="Catalog name.")
     aliases: tuple[str, ...] = Field((), description="Other catalog names (not inherited).")
@@ -76,8 +110,15 @@ class ArchSpec(KnobModel):
             "(`- {depth: 3, width: 256, stride: 1, groups: 1}`)."
         )
     )
+    transition: AnyTransition = Field(
+        default_factory=lambda: _default("transition"),
+        description="Layers between stages where the shape changes (none: the first block).",
+    )
     stages: tuple[StageSpec, ...] = Field(min_length=1, description="Stages, in order.")
-    head: HeadSpec = Field(default_factory=HeadSpec, description="Pool and classifier.")
+    head: AnyHead = Field(
+        default_factory=lambda: _default("head"),
+        description="Layers after the last stage: pool and classifier by default.",
+    )
 
     _source: Any = PrivateAttr(default=None)  # SourceMap of the file it came from, if any
 

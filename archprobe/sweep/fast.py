@@ -1,29 +1,32 @@
-"""Whole-network totals from memoised per-block costs: the analytic path of a sweep.
+"""Whole-network totals from the expansion's plan with memoised node costs: a sweep's analytic path.
 
-A sweep evaluates thousands of specs that share most blocks. A block's cost depends only on its
-knobs, its input/output widths, its stride and its input shape, so each distinct block is
-expanded and walked once (``lru_cache``); a stage is its first block plus ``depth - 1`` copies of
-the repeated one. The totals equal :func:`archprobe.analysis.analytic.analyze` exactly (tested).
+A sweep evaluates thousands of specs that share most blocks. ``spec.expand.plan`` expands each
+part once (cached), and a stage is its first block plus ``depth - 1`` copies of the block it
+repeats, so the cost of a repeated block is walked once and multiplied. Node costs are memoised
+by node (the plan's cached nodes recur across specs) and input shape. The totals equal
+:func:`archprobe.analysis.analytic.analyze` exactly (tested).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from archprobe.blocks import get_block, get_stem
-from archprobe.blocks.base import BlockParams, StemParams
+from archprobe.blocks.base import BlockParams
 from archprobe.graph.cost import Cost, Shape
 from archprobe.graph.facts import Leaf
-from archprobe.graph.nodes import Node, walk
-from archprobe.spec.expand import head_nodes
+from archprobe.graph.nodes import Node, walk_seq
+from archprobe.spec.expand import plan
 from archprobe.spec.schema import ArchSpec
+
+_COSTS: dict[tuple[int, Shape], tuple[object, Cost, Shape]] = {}
+MAX_COSTS = 1 << 16
 
 
 @dataclass(frozen=True)
 class StageCost:
-    """One stage: its first block, one repeated block (None when depth is 1), and the sum."""
+    """One stage: its first block, one repeated block (None when depth is 1), and the sum (the
+    transition, when the stage has one, is in ``first`` and ``total``)."""
 
     first: Cost
     repeat: Cost | None
@@ -39,52 +42,44 @@ class SpecCost:
     stages: tuple[StageCost, ...]
 
 
-def _walk_nodes(nodes: tuple[Node, ...], x: Shape) -> tuple[Cost, Shape]:
+def part_cost(part: Node | tuple[Node, ...], x: Shape) -> tuple[Cost, Shape]:
+    """Cost and output shape of a node (or nodes in order) on ``x`` (raises ``GraphError``).
+
+    Memoised by the part's identity: the plan's parts are cached objects that recur across
+    specs, and each entry keeps its part alive, so an identity is never reused while its entry
+    exists (hashing a whole block per lookup would cost more than the walk it saves)."""
+    key = (id(part), x)
+    hit = _COSTS.get(key)
+    if hit is not None and hit[0] is part:
+        return hit[1], hit[2]
     leaves: list[Leaf] = []
-    for node in nodes:
-        x = walk(node, x, "", leaves)
-    total = Cost()
-    for leaf in leaves:
-        total = total + leaf.cost
-    return total, x
-
-
-@lru_cache(maxsize=1 << 16)
-def block_cost(p: BlockParams, cin: int, cout: int, stride: int, x: Shape) -> tuple[Cost, Shape]:
-    """Cost and output shape of one block (raises ``GraphError`` for an impossible block)."""
-    node = get_block(p.type).expand(p, cin, cout, stride, "b")
-    return _walk_nodes((node,), x)
-
-
-@lru_cache(maxsize=1 << 10)
-def _stem_cost(p: StemParams, channels: int, size: int) -> tuple[Cost, Shape]:
-    nodes, _ = get_stem(p.type).expand(p, channels)
-    return _walk_nodes(nodes, (channels, size, size))
+    y = walk_seq(part if isinstance(part, tuple) else (part,), x, "", leaves)
+    cost = sum((leaf.cost for leaf in leaves), Cost())
+    if len(_COSTS) >= MAX_COSTS:
+        _COSTS.clear()
+    _COSTS[key] = (part, cost, y)
+    return cost, y
 
 
 def spec_cost(spec: ArchSpec, blocks: Sequence[BlockParams] | None = None) -> SpecCost:
-    """Params, MACs, acts, ... of a whole spec, from cached block costs.
+    """Params, MACs, acts, ... of a whole spec, from memoised costs of its plan's parts.
 
     ``blocks`` replaces each stage's block (the width solver tries many without copying specs).
     """
-    total, x = _stem_cost(spec.stem, spec.input.channels, spec.input.size)
+    parts = plan(spec, blocks)
+    total, x = part_cost(parts.stem, (spec.input.channels, spec.input.size, spec.input.size))
     stages: list[StageCost] = []
-    for i, stage in enumerate(spec.stages):
+    for stage, depth in zip(parts.stages, (s.depth for s in spec.stages), strict=True):
         in_shape = x
-        block = stage.block if blocks is None else blocks[i]
-        first, x = block_cost(block, x[0], stage.width, stage.stride, x)
-        stage_total, repeat = first, None
-        if stage.depth > 1:
-            repeat, x = block_cost(block, stage.width, stage.width, 1, x)
-            stage_total = stage_total + repeat.times(stage.depth - 1)
+        trans, x = part_cost(stage.transition, x)
+        first, x = part_cost(stage.first, x)
+        first, stage_total, repeat = trans + first, trans + first, None
+        if stage.repeat is not None:
+            repeat, x = part_cost(stage.repeat, x)
+            stage_total = stage_total + repeat.times(depth - 1)
         stages.append(StageCost(first, repeat, stage_total, in_shape))
         total = total + stage_total
-    return SpecCost(total + _head_cost(x, spec.head.classes), tuple(stages))
-
-
-@lru_cache(maxsize=1 << 10)
-def _head_cost(x: Shape, classes: int) -> Cost:
-    return _walk_nodes((*head_nodes(x[0], classes),), x)[0]
+    return SpecCost(total + part_cost(parts.head, x)[0], tuple(stages))
 
 
 def metrics(cost: Cost) -> dict[str, int]:

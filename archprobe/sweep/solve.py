@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from archprobe.blocks.base import BlockParams
-from archprobe.blocks.layers import group_width
+from archprobe.blocks.layers import GroupedWidthParams
 from archprobe.errors import SpecError
 from archprobe.graph.ops import GraphError
 from archprobe.spec.loader import load_spec
@@ -92,7 +92,7 @@ def with_width(spec: ArchSpec, groups: int, width_per_group: int | Sequence[int]
 @lru_cache(maxsize=1 << 14)
 def _block_with(block: BlockParams, groups: int, width_per_group: int, stage: int) -> BlockParams:
     """Stage ``stage``'s block at (C, d); cached, as the solver asks for the same ones often."""
-    if "width_per_group" not in type(block).model_fields:
+    if not isinstance(block, GroupedWidthParams):
         raise SpecError(
             f"block type {block.type!r} has no width_per_group to solve for",
             None,
@@ -123,10 +123,13 @@ def metric(cost: SpecCost, preserve: str) -> int:
 
 
 class _Values:
-    """The preserved metric at each d, memoised; None where the network is invalid (too narrow).
+    """The preserved metric at each d, memoised; None where the network is invalid.
 
-    The metric never decreases with d (every group width ``int(planes·d/64)·C`` is monotone in d),
-    and only the smallest d can be invalid, which is what makes the searches below correct.
+    The metric never decreases with d over the valid d (every group width ``int(planes·d/64)·C``
+    is monotone in d). Invalid d are the smallest ones (a width that rounds to zero) and, for
+    blocks whose convs split further, holes where a group does not divide the width (ResNeSt's
+    3×3 has C·R groups: at C = 2, R = 2, every odd d). The searches treat a d by the nearest
+    valid d at or above it, which keeps the predicate they bisect monotone.
     """
 
     def __init__(self, spec: ArchSpec, groups: int, preserve: str) -> None:
@@ -148,8 +151,18 @@ class _Values:
         cost = self.cost(d)
         return None if cost is None else metric(cost, self.preserve)
 
+    def valid(self, d: int, step: int = 1) -> int | None:
+        """The nearest d' at or above ``d`` (``step`` 1) or at or below it (-1) whose network is
+        valid, None when there is none in 1..MAX."""
+        while 1 <= d <= MAX_WIDTH_PER_GROUP:
+            if self.cost(d) is not None:
+                return d
+            d += step
+        return None
+
     def reaches(self, d: int, target: int) -> bool:
-        value = self(d)
+        at = self.valid(d)
+        value = None if at is None else self(at)
         return value is not None and value >= target
 
     def first_reaching(self, target: int, guess: int) -> int | None:
@@ -191,14 +204,15 @@ class _Values:
 
 def _candidates(values: _Values, target: int, guess: int) -> list[tuple[int, int]]:
     """(d, value) of the smallest d reaching ``target`` and of the smallest d of the value below."""
-    first = values.first_reaching(target, guess)
+    reaching = values.first_reaching(target, guess)
+    first = None if reaching is None else values.valid(reaching)
     out: list[tuple[int, int]] = []
-    top = MAX_WIDTH_PER_GROUP if first is None else first - 1
-    below = values(top) if top >= 1 else None
-    if below is not None:
+    top = values.valid(MAX_WIDTH_PER_GROUP if first is None else first - 1, -1)
+    below = None if top is None else values(top)
+    if top is not None and below is not None:
         d = top
-        while d > 1 and values(d - 1) == below:  # runs of equal value are short (floor rounding)
-            d -= 1
+        while (lower := values.valid(d - 1, -1)) is not None and values(lower) == below:
+            d = lower  # runs of equal value are short (floor rounding)
         out.append((d, below))
     if first is not None:
         out.append((first, values(first) or 0))
@@ -289,12 +303,12 @@ def solve_width(
     solved = with_width(spec, groups, widths)
     cost = (None if per_stage else values.cost(d)) or spec_cost(solved)  # uniform: already known
     stage = solved.stages[0]
-    expansion = int(getattr(stage.block, "expansion", 1))
+    assert isinstance(stage.block, GroupedWidthParams)  # _block_with refused any other block
     block_params, block_macs = _template(cost)
     return Solution(
         groups=groups,
         width_per_group=widths[0],
-        group_width=group_width(stage.width // expansion, widths[0], groups),
+        group_width=stage.block.inner_width(stage.width),  # the block's own rule, as expanded
         preserve=preserve,
         target=goal,
         value=metric(cost, preserve),

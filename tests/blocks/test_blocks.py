@@ -15,7 +15,7 @@ from torch import nn
 
 import archprobe.blocks
 from archprobe.analysis.counters.runtime import flop_counts
-from archprobe.blocks import BLOCKS, STEMS, register_block
+from archprobe.blocks import BLOCKS, PARTS, register_block
 from archprobe.builder.network import build_node
 from archprobe.graph.nodes import Leaf, walk
 from archprobe.graph.ops import GraphError
@@ -73,7 +73,7 @@ def test_duplicate_registration_is_an_error() -> None:
 
 
 def test_every_block_module_is_registered() -> None:
-    """Each module in archprobe/blocks/ (but the helpers) registers a block or stem, and is
+    """Each module in archprobe/blocks/ (but the helpers) registers a spec part, and is
     imported by blocks/__init__.py, so nothing depends on import order."""
     folder = Path(archprobe.blocks.__file__).parent
     init = ast.parse((folder / "__init__.py").read_text())
@@ -85,5 +85,63 @@ def test_every_block_module_is_registered() -> None:
     }
     modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "base", "layers"}
     assert modules <= imported
-    registered = {cls.__module__.rsplit(".", 1)[1] for cls in [*BLOCKS.values(), *STEMS.values()]}
+    registered = {
+        cls.__module__.rsplit(".", 1)[1] for parts in PARTS.values() for cls in parts.values()
+    }
     assert modules == registered
+
+
+def _net(head: dict[str, typing.Any], transition: dict[str, typing.Any]) -> typing.Any:
+    from archprobe.spec import spec_from_dict
+
+    return spec_from_dict(
+        {
+            "name": "parts",
+            "input": {"channels": 3, "size": 32},
+            "stem": {"type": "cifar", "width": 16},
+            "block": {"type": "basic"},
+            "transition": transition,
+            "stages": [
+                {"depth": 2, "width": 16, "stride": 1},
+                {"depth": 2, "width": 32, "stride": 2},
+            ],
+            "head": head,
+        }
+    )
+
+
+HEADS = [
+    {"classes": 10},
+    {"conv": {"width": 48}, "dropout": 0.2, "classes": 10},
+    {"hidden": [24, 12], "dropout": 0.5, "classes": 7},
+]
+TRANSITIONS = [
+    {"type": "none"},
+    {"type": "downsample"},
+    {"type": "downsample", "order": "conv_norm", "kernel": 3},
+    {"type": "downsample", "norm": "none"},
+]
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("transition", TRANSITIONS)
+def test_heads_and_transitions_build_and_count_as_their_graph(
+    head: dict[str, typing.Any], transition: dict[str, typing.Any]
+) -> None:
+    from archprobe.analysis.analytic import analyze
+    from archprobe.analysis.memory.measure import saved_tensor_bytes
+    from archprobe.analysis.memory.model import predict_training
+    from archprobe.builder.network import build
+    from archprobe.spec.expand import expand
+
+    spec = _net(head, transition)
+    graph, results = expand(spec), analyze(spec)
+    model = build(spec, "cpu")
+    assert sum(p.numel() for p in model.parameters()) == results.total("params")
+    assert flop_counts(model, (2, 3, 32, 32))[""] == 2 * 2 * results.total("macs")
+    assert model.eval()(torch.randn(2, 3, 32, 32)).shape == (2, head["classes"])
+    predicted = predict_training(graph, 2, "sgd", backend="cpu")  # dropout keeps float noise
+    assert saved_tensor_bytes(model, (2, 3, 32, 32)) == predicted.saved_bytes
+    names = {n for n, _ in model.named_modules()}
+    assert ("transition2" in names) == (transition["type"] != "none")  # only where shapes change
+    assert "transition1" not in names  # stage 1 keeps the stem's width and resolution

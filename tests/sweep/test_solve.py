@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from archprobe.analysis.analytic import analyze
+from archprobe.blocks import BLOCKS
 from archprobe.errors import SpecError
-from archprobe.graph.ops import GraphError
-from archprobe.spec import load_spec
+from archprobe.graph.ops import Conv, GraphError
+from archprobe.spec import ArchSpec, load_spec
+from archprobe.spec.expand import expand
 from archprobe.sweep.configs import generate
 from archprobe.sweep.fast import spec_cost
 from archprobe.sweep.solve import metric, solve_width, with_width
@@ -99,3 +101,57 @@ def test_bad_solve_is_located(tmp_path: Path, solve: str, needle: str) -> None:
         load_sweep(_sweep(tmp_path, solve))
     text = info.value.format()
     assert needle in text and "s.yaml:6:" in text
+
+
+# One catalog base per block type; the scan below walks the full graph (analyze), not the
+# solver's fast path, and reads the group width off the built graph's grouped conv.
+BASES = {"basic": "resnet18", "bottleneck": "resnet50", "res2net": "res2net50_26w_4s",
+         "resnest": "resnest50"}  # fmt: skip
+GROUPED_CONV = {"basic": "conv1", "bottleneck": "conv2", "res2net": "splits.convs.0",
+                "resnest": "conv2.conv"}  # fmt: skip
+
+
+def _walked(spec: ArchSpec, preserve: str) -> int:
+    results = analyze(spec)
+    if preserve == "block-params":
+        return int(results.total("params", "layer1.1"))  # a repeated block of the first stage
+    return int(results.total("macs" if preserve == "net-macs" else "params"))
+
+
+def _scan_walk(base: ArchSpec, groups: int, preserve: str, target: int) -> int:
+    found: dict[int, int] = {}  # value -> smallest d
+    for d in range(1, 100):
+        try:
+            found.setdefault(_walked(with_width(base, groups, d), preserve), d)
+        except SpecError:  # a width that rounds to zero, or groups that do not divide it
+            continue
+    return found[min(found, key=lambda v: (abs(v - target), v < target, found[v]))]
+
+
+def test_every_block_type_has_a_base() -> None:
+    assert set(BASES) == set(BLOCKS)
+
+
+@pytest.mark.parametrize("block", sorted(BASES))
+@pytest.mark.parametrize("groups", (2, 4))
+@pytest.mark.parametrize("preserve", ("block-params", "net-macs"))
+def test_every_block_type_solves_like_a_graph_walk_scan(
+    block: str, groups: int, preserve: str
+) -> None:
+    base = load_spec(BASES[block])
+    target = _walked(base, preserve)
+    solved = solve_width(base, groups, preserve)
+    d = _scan_walk(base, groups, preserve, target)
+    assert solved.width_per_group == d
+    assert abs(solved.value - target) / target < 0.05  # "within a few percent" of the base
+    conv = build_conv(with_width(base, groups, d), f"layer1.1.{GROUPED_CONV[block]}")
+    radix = getattr(base.block, "radix", 1)  # ResNeSt's conv holds R splits of the width
+    assert solved.group_width == conv.cout // radix
+    assert conv.groups == groups * radix
+
+
+def build_conv(spec: ArchSpec, scope: str) -> Conv:
+    """The conv op at ``scope`` of the expanded graph."""
+    op = next(leaf.op for leaf in expand(spec).leaves if leaf.scope == scope)
+    assert isinstance(op, Conv)
+    return op

@@ -175,8 +175,9 @@ class Replay:
         """Allocate one op's output (and what it keeps); record its row."""
         self.pool.where = f"forward {scope}"
         x = inputs[0]
-        out_bytes = 0 if rule.alias else self.bytes_of(y)
-        sid = self.pool.hold(x.sid) if rule.alias else self.pool.alloc(out_bytes)
+        alias = rule.alias or (rule.eval_alias and not self.training)
+        out_bytes = 0 if alias else self.bytes_of(y)
+        sid = self.pool.hold(x.sid) if alias else self.pool.alloc(out_bytes)
         grad = self.training and (params > 0 or any(v.grad for v in inputs))
         out = self.value(sid, y, grad)
         scratch = extras.workspace + (() if grad else extras.no_grad)

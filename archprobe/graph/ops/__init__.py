@@ -8,6 +8,7 @@ depends on import order (STYLE rule 6).
 from archprobe.graph.op import OPS, GraphError, Op, register_op
 from archprobe.graph.ops.activation import Activation, ReLU, Sigmoid
 from archprobe.graph.ops.conv import Conv
+from archprobe.graph.ops.dropout import Dropout
 from archprobe.graph.ops.elementwise import Add, Concat, Mul
 from archprobe.graph.ops.linear import Linear
 from archprobe.graph.ops.norm import BatchNorm
@@ -23,6 +24,7 @@ __all__ = [
     "BatchNorm",
     "Concat",
     "Conv",
+    "Dropout",
     "GlobalAvgPool",
     "GraphError",
     "IdentityPad",
