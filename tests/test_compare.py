@@ -13,6 +13,7 @@ import pytest
 from archprobe.analysis.compare import compare
 from archprobe.analysis.stages import stage_rows
 from archprobe.errors import ArchprobeError
+from archprobe.report.assemble import assemble
 from archprobe.report.export import markdown, write_csv, write_json
 
 # (blocks, block output width, output size) of ResNet-50 / ResNeXt-50 stages conv2..conv5
@@ -81,7 +82,7 @@ def test_duplicates_and_single_model_are_errors() -> None:
 
 
 def test_paper_line_and_markdown() -> None:
-    text = markdown(compare(["resnet50", "resnext50"]))
+    text = markdown(assemble(compare(["resnet50", "resnext50"])))
     # ResNeXt Table 1: 25.5M / 25.0M params (conv + fc only), 4.1 / 4.2 G multiply-adds
     assert "| resnet50 | ResNeXt Table 1 | params | 25.5M | 25,503,912 (w/o BN) | rounded |" in text
     assert "| resnext50_32x4d | ResNeXt Table 1 | macs | 4.2G | 4,230,479,872 | rounded |" in text
@@ -91,8 +92,8 @@ def test_paper_line_and_markdown() -> None:
 
 def test_csv_and_json_round_trip(tmp_path: Path) -> None:
     c = compare(["resnet20", "resnet32"])
-    write_csv(c, tmp_path / "r.csv")
-    write_json(c, tmp_path / "r.json")
+    write_csv(assemble(c), tmp_path / "r.csv")
+    write_json(assemble(c), tmp_path / "r.json")
     with (tmp_path / "r.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(c.results.rows)

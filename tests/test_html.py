@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from archprobe.analysis.compare import Comparison, Measure, compare
 from archprobe.analysis.results import COLUMNS
 from archprobe.cli.app import app
+from archprobe.report.assemble import assemble
 from archprobe.report.export import stamp, write_csv, write_json
 from archprobe.report.html.compare import comparison_html
 
@@ -28,7 +30,7 @@ def comparison() -> Comparison:
 
 @pytest.fixture(scope="module")
 def page(comparison: Comparison) -> str:
-    return comparison_html(comparison, STAMP)
+    return comparison_html(assemble(comparison), STAMP)
 
 
 def test_self_contained_and_small(page: str) -> None:
@@ -47,13 +49,13 @@ def test_every_analytic_section_and_the_stamp(page: str) -> None:
 
 
 def test_deterministic_apart_from_the_stamp(comparison: Comparison, page: str) -> None:
-    assert comparison_html(comparison, STAMP) == page
+    assert comparison_html(assemble(comparison), STAMP) == page
 
 
 def _measured(c: Comparison) -> Comparison:
     """The comparison with synthetic latency rows and profiled layer times (no timing run)."""
     from archprobe.analysis.timing.devices import H100_SXM
-    from archprobe.analysis.timing.latency import LatencyRow, throughput_ratios
+    from archprobe.analysis.timing.latency import LatencyReport, LatencyRow
     from archprobe.analysis.timing.roofline import analytic_roofline
 
     env = {"device_name": "test device", "dtype": "fp32"}
@@ -64,12 +66,12 @@ def _measured(c: Comparison) -> Comparison:
     ]
     reports = [analytic_roofline(a, 8, "fp32", H100_SXM) for a in c.models]
     timed = [r.with_times({x.scope: 2 * x.attainable_s for x in r.layers}, env) for r in reports]
-    sections = {**c.sections, "latency": rows, "ratios": throughput_ratios(rows)}
-    return Comparison(c.models, c.results, {**sections, "roofline": timed})
+    latency = LatencyReport.of(rows, c.baseline.name)
+    return replace(c, latency=latency, roofline=tuple(timed), reference_roofline=())
 
 
 def test_measured_sections(comparison: Comparison) -> None:
-    page = comparison_html(_measured(comparison), STAMP)
+    page = comparison_html(assemble(_measured(comparison)), STAMP)
     assert '<section id="latency">' in page and "fig-latency" in page
     assert '"error_y":{"array":[0.5,4.0]' in page  # ± IQR/2 in ms for batches 1 and 8
     assert "fig-roofline-measured" in page and "roofline per stage" in page
@@ -92,7 +94,7 @@ def _evil_spec(tmp_path: Path) -> Path:
 
 def test_spec_text_is_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # the spec path is then shown relative, with its folder
-    page = comparison_html(compare(["resnet50", _evil_spec(tmp_path)]), STAMP)
+    page = comparison_html(assemble(compare(["resnet50", _evil_spec(tmp_path)])), STAMP)
     body = page[page.index("<body>") :]
     for raw in ("alert('paper')", "alert('source')", "<img src=x", "<b>bold</b>"):
         assert raw not in body, raw
@@ -107,7 +109,7 @@ def test_csv_round_trip_equals_results_rows(comparison: Comparison, tmp_path: Pa
     import pandas as pd
 
     path = tmp_path / "rows.csv"
-    write_csv(comparison, path)
+    write_csv(assemble(comparison), path)
     got = pd.read_csv(path, keep_default_na=False)
     rows = comparison.results.rows
     expected = pd.DataFrame([[getattr(r, c) for c in COLUMNS] for r in rows], columns=COLUMNS)
@@ -118,7 +120,7 @@ def test_csv_round_trip_equals_results_rows(comparison: Comparison, tmp_path: Pa
 
 def test_json_round_trip(comparison: Comparison, tmp_path: Path) -> None:
     path = tmp_path / "rows.json"
-    write_json(comparison, path)
+    write_json(assemble(comparison), path)
     payload = json.loads(path.read_text())
     assert payload["rows"] == comparison.results.to_records()
     assert payload["stamp"].keys() == stamp().keys()

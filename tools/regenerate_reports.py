@@ -2,7 +2,8 @@
 
 Analytic counts, counters and memory predictions only (no GPU, no timing), so the files are
 the same on every run apart from their provenance stamp (time, versions, command). Each file is
-written by the command recorded in its stamp; reports/README.md lists them.
+written by the library functions behind the command recorded in its stamp (never through the
+CLI), and holds what that command writes; reports/README.md lists them.
 """
 
 from __future__ import annotations
@@ -10,59 +11,57 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 PAIR = "resnet50_vs_resnext50"
 SWEEP = "resnext_random"
 
 
-@contextmanager
-def _argv(args: list[str]) -> Iterator[None]:
-    """Run with ``sys.argv`` set to the command, so the stamp names it."""
-    saved = sys.argv
-    sys.argv = ["archprobe", *args]
-    try:
-        yield
-    finally:
-        sys.argv = saved
-
-
-def _run_cli(args: list[str]) -> None:
-    from archprobe.cli.app import app
-
-    with _argv(args):
-        app(args, standalone_mode=False)
-
-
 def comparison(out: Path) -> None:
-    """resnet50 vs resnext50: HTML, Markdown, CSV and JSON of the same rows."""
+    """resnet50 vs resnext50: HTML, Markdown, CSV and JSON of the same rows, as
+    ``archprobe report resnet50 resnext50 --batch 32`` writes them (counters and memory on)."""
+    from archprobe.analysis.compare import Measure, compare
+    from archprobe.report.assemble import assemble
+    from archprobe.report.outputs import Outputs, write_outputs
+
     base = (out / PAIR).as_posix()
-    args = ["report", "resnet50", "resnext50", "--batch", "32", "--html", f"{base}.html",
-            "--md", f"{base}.md", "--csv", f"{base}.csv", "--json", f"{base}.json"]  # fmt: skip
-    _run_cli(args)
+    paths = {ext: Path(f"{base}.{ext}") for ext in ("html", "md", "csv", "json")}
+    command = "archprobe report resnet50 resnext50 --batch 32 " + " ".join(
+        f"--{ext} {path.as_posix()}" for ext, path in paths.items()
+    )
+    c = compare(["resnet50", "resnext50"], measure=Measure(counters=True, memory=True,
+                                                          batches=(32,)))  # fmt: skip
+    files = Outputs(json=paths["json"], csv=paths["csv"], md=paths["md"], html=paths["html"],
+                    command=command)  # fmt: skip
+    write_outputs(assemble(c), files, lambda path: print(f"writing {path}", file=sys.stderr))
+
+
+# The arguments of `archprobe check depth2` and `archprobe check forms --no-time` (the
+# command's defaults: C = 32, d = 4, 64 or 256 channels, 56×56 maps).
+CARDINALITY, WIDTH, SIZE = 32, 4, 56
 
 
 def proofs(out: Path) -> None:
     """``archprobe check depth2`` and ``forms --no-time``: text as printed, depth2 as HTML."""
-    from archprobe.cli.check import PROOFS, ProofArgs
+    from archprobe.proofs.depth2 import prove_depth2
+    from archprobe.proofs.forms import prove_forms
     from archprobe.report.export import stamp
     from archprobe.report.html.compare import proofs_html
     from archprobe.report.terminal.checks import proof_view
     from archprobe.report.terminal.latency import to_text
 
-    plan = ProofArgs(32, 4, None, 56, 1, False, 0.2)
-    for name, extra in (("depth2", []), ("forms", ["--no-time"])):
-        command = ["check", name, *extra]
-        found = PROOFS[name](plan)
-        text = "".join(to_text(proof_view(p), width=120) for p in found)
+    runs = (
+        ("depth2", [], lambda: prove_depth2(CARDINALITY, WIDTH, 64, SIZE)),
+        ("forms", ["--no-time"], lambda: prove_forms(CARDINALITY, WIDTH, 256, SIZE, None)),
+    )
+    for name, extra, prove in runs:
+        command = " ".join(["archprobe", "check", name, *extra])
+        found = prove()
         path = out / f"check_{name}.txt"
         print(f"writing {path}", file=sys.stderr)
-        path.write_text(f"$ archprobe {' '.join(command)}\n{text}", encoding="utf-8")
+        path.write_text(f"$ {command}\n{to_text(proof_view(found), width=120)}", encoding="utf-8")
         if name == "depth2":
-            with _argv(command):
-                page = proofs_html(found, stamp())
+            page = proofs_html([found], stamp(command=command))
             (out / "check_depth2.html").write_text(page, encoding="utf-8")
 
 

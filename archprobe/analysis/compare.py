@@ -1,49 +1,97 @@
 """``compare``: several models side by side, the first one the baseline (torch-free core).
 
 The analytic part needs no torch; counters, memory, latency and roofline measurements are
-imported lazily when asked for, and their rows join the same Results.
+imported lazily when asked for. Each part is a typed field of :class:`Comparison`, and
+``Comparison.results`` is the union of the Results entries of every part (each analyzer converts
+its own output), so an export of the results carries every number a report shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from archprobe.analysis.analytic import Analysis, analyze_spec
-from archprobe.analysis.results import Entry, Results
+from archprobe.analysis.memory.results import MemoryPair
+from archprobe.analysis.results import Results
+from archprobe.analysis.timing.devices import H100_SXM
+from archprobe.analysis.timing.roofline import RooflineReport, analytic_roofline
 from archprobe.builder.user_model import is_module_ref
 from archprobe.errors import ArchprobeError
 from archprobe.spec.schema import ArchSpec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch-dependent modules: their result types are plain data
     import pandas as pd
 
+    from archprobe.analysis.counters.profile import Profile
+    from archprobe.analysis.counters.reconcile import Reconciliation
+    from archprobe.analysis.memory.measure import MemoryMeasurement
+    from archprobe.analysis.memory.model import MemoryPrediction
+    from archprobe.analysis.timing.latency import LatencyReport
+
 Progress = Callable[[str, int], None]
+REFERENCE_CEILINGS = H100_SXM
+"""The datasheet ceilings of the reference roofline (drawn without ``--roofline``)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
-    """Models, their analyses and every result row (analytic, traced, measured)."""
+    """The models and every part asked for; ``results`` holds the rows of all of them.
 
-    models: list[Analysis]
-    results: Results
-    sections: dict[str, Any] = field(default_factory=dict)  # extra reports by name
+    Attributes:
+        models: the analysed specs, the baseline first (empty when modules are profiled).
+        counters: analytic MACs reconciled with FlopCounterMode, fvcore and thop, per model.
+        memory: predicted (and, when measured, measured) memory per model, mode and batch.
+        latency: measured latency rows and throughput ratios to the baseline, or None.
+        roofline: per-layer rooflines measured at the largest batch (``Measure.roofline``).
+        reference_roofline: without ``roofline``, the analytic roofline of each model at batch 1
+            in fp32 against :data:`REFERENCE_CEILINGS` (no torch, no device): what reports draw.
+        profiles: dispatch-level profiles, when modules are compared (then ``models`` is empty).
+    """
+
+    models: tuple[Analysis, ...] = ()
+    counters: tuple[Reconciliation, ...] = ()
+    memory: tuple[MemoryPair, ...] = ()
+    latency: LatencyReport | None = None
+    roofline: tuple[RooflineReport, ...] = ()
+    reference_roofline: tuple[RooflineReport, ...] = ()
+    profiles: tuple[Profile, ...] = ()
 
     @property
     def baseline(self) -> Analysis:
         return self.models[0]
 
+    @cached_property
+    def results(self) -> Results:
+        """Every row: analytic (or profiled), counters, memory, latency, then roofline."""
+        parts: list[Results] = [*(a.results for a in self.models), *self.profiles]
+        parts += [rec.to_results() for rec in self.counters]
+        parts.append(Results(e for pair in self.memory for e in pair.to_entries()))
+        if self.latency is not None:
+            parts.append(self.latency.to_results())
+        parts += [r.to_results() for r in (*self.roofline, *self.reference_roofline)]
+        return Results(e for part in parts for e in part.entries)
+
+    @property
+    def sections(self) -> Mapping[str, list[Any]]:
+        """The parts under the names of the old ``sections`` dict, for callers not yet moved to
+        the typed fields (read-only; "latency" holds the rows, "ratios" the ratios)."""
+        parts: dict[str, Sequence[Any]] = {
+            "counters": self.counters, "memory": self.memory, "roofline": self.roofline,
+            "profiles": self.profiles,
+        }  # fmt: skip
+        if self.latency is not None:
+            parts.update(latency=self.latency.rows, ratios=self.latency.ratios)
+        return {k: list(v) for k, v in parts.items() if v}
+
     def to_frame(self) -> pd.DataFrame:
         return self.results.to_frame()
 
 
-def _unique_names(models: list[Analysis]) -> None:
-    _unique_names_of([m.name for m in models])
-
-
-def _unique_names_of(seen: list[str]) -> None:
+def _unique_names(seen: list[str]) -> None:
     duplicates = sorted({n for n in seen if seen.count(n) > 1})
     if duplicates:
         raise ArchprobeError(
@@ -72,23 +120,10 @@ class Measure:
     min_run_time: float = 0.5  # seconds of timing per (model, batch)
 
 
-def _add_counters(c: Comparison) -> None:
+def _counters(models: Sequence[Analysis]) -> tuple[Reconciliation, ...]:
     from archprobe.analysis.counters.reconcile import reconcile
 
-    recs = [reconcile(m.spec) for m in c.models]
-    c.sections["counters"] = recs
-    for rec in recs:
-        c.results = c.results + rec.to_results()
-
-
-def _memory_entries(model: str, pred: Any, meas: Any) -> list[Entry]:
-    env = {"batch": pred.batch, "mode": pred.mode, "optimizer": pred.optimizer or ""}
-    rows = [Entry(model, "", "memory", "analytic", {"peak_bytes": pred.peak_bytes}, env)]
-    if meas is not None:
-        measured_env = {**env, "device": meas.device, "method": meas.method}
-        rows.append(Entry(model, "", "memory", "measured", {"peak_bytes": meas.peak_bytes},
-                          measured_env))  # fmt: skip
-    return rows
+    return tuple(reconcile(a.spec) for a in models)
 
 
 def _memory_device(m: Measure) -> str:
@@ -99,55 +134,52 @@ def _memory_device(m: Measure) -> str:
     return str(resolve_device(m.device).device)
 
 
-def _add_memory(c: Comparison, m: Measure) -> None:
+def _memory(models: Sequence[Analysis], m: Measure) -> tuple[MemoryPair, ...]:
     from archprobe.analysis.memory.model import predict_inference, predict_training
 
     device = _memory_device(m)
     backend: Literal["cuda", "cpu"] = "cuda" if device.startswith("cuda") else "cpu"
     optimizer: Any = m.optimizer
     pairs = []
-    for a in c.models:
+    for a in models:
         for batch in m.batches:
             for pred in (predict_inference(a.graph, batch, backend=backend),
                          predict_training(a.graph, batch, optimizer, backend=backend)):  # fmt: skip
                 meas = _measure_memory(a, pred, device) if m.measure_memory else None
-                pairs.append((pred, meas))
-                c.results = c.results + Results(_memory_entries(a.name, pred, meas))
-    c.sections["memory"] = pairs
+                pairs.append(MemoryPair(pred, meas))
+    return tuple(pairs)
 
 
-def _measure_memory(a: Analysis, pred: Any, device: str) -> Any:
+def _measure_memory(a: Analysis, pred: MemoryPrediction, device: str) -> MemoryMeasurement:
     from archprobe.analysis.memory.measure import measure_inference, measure_training
     from archprobe.builder.network import build
 
     model = build(a.spec, device="cpu")
     shape = (pred.batch, *a.graph.input_shape)
-    if pred.mode == "inference":
+    if pred.mode == "inference" or pred.optimizer is None:
         return measure_inference(model, shape, device)
     return measure_training(model, shape, device, pred.optimizer)
 
 
-def _add_latency(c: Comparison, m: Measure, progress: Progress | None) -> None:
-    from archprobe.analysis.timing.latency import measure_latency, throughput_ratios, to_entries
+def _latency(
+    targets: Sequence[tuple[Any, dict[str, Any]]],
+    baseline: str,
+    m: Measure,
+    progress: Progress | None,
+) -> LatencyReport:
+    """Every (model or spec, extra arguments of ``measure_latency``) at every batch."""
+    from archprobe.analysis.timing.latency import LatencyReport, measure_latency
 
     rows = []
-    for a in c.models:
+    for target, extra in targets:
         rows += measure_latency(
-            a.spec,
-            m.batches,
-            m.device,
-            m.dtype,
-            m.channels_last,
-            m.compile,
-            m.min_run_time,
-            progress,
-        )
-    c.sections["latency"] = rows
-    c.sections["ratios"] = throughput_ratios(rows, c.baseline.name)
-    c.results = c.results + Results(to_entries(rows))
+            target, m.batches, m.device, m.dtype, m.channels_last, m.compile, m.min_run_time,
+            progress, **extra,
+        )  # fmt: skip
+    return LatencyReport.of(rows, baseline)
 
 
-def _add_roofline(c: Comparison, m: Measure) -> None:
+def _roofline(models: Sequence[Analysis], m: Measure) -> tuple[RooflineReport, ...]:
     from archprobe.analysis.timing.devices import math_mode
     from archprobe.analysis.timing.env import check_dtype, resolve_device, tf32_enabled
     from archprobe.analysis.timing.roofline import device_ceilings, roofline
@@ -156,13 +188,13 @@ def _add_roofline(c: Comparison, m: Measure) -> None:
     ceilings = device_ceilings(device, m.dtype, math_mode(check_dtype(m.dtype), device.type,
                                                           tf32_enabled()))  # fmt: skip
     batch = max(m.batches)
-    c.sections["roofline"] = [
+    return tuple(
         roofline(a.spec, batch, m.device, m.dtype, m.channels_last, ceilings=ceilings)
-        for a in c.models
-    ]
+        for a in models
+    )
 
 
-def _compare_modules(refs: list[str], m: Measure) -> Comparison:
+def _compare_modules(refs: list[str], m: Measure, progress: Progress | None) -> Comparison:
     """Any ``pkg.mod:factory`` among the refs: profile every model (specs built on meta) at
     dispatch level, so all of them are counted the same way, side by side by module path."""
     from archprobe.analysis.counters.profile import profile
@@ -180,25 +212,13 @@ def _compare_modules(refs: list[str], m: Measure) -> Comparison:
         models.append(model)
         profiles.append(profile(model, name=name, measure=memory, batches=m.batches,
                                 measure_device=m.device, dtype=m.dtype))  # fmt: skip
-    _unique_names_of([p.name for p in profiles])
-    c = Comparison([], Results(e for p in profiles for e in p.entries), {"profiles": profiles})
+    _unique_names([p.name for p in profiles])
+    latency = None
     if m.latency:
-        _module_latency(c, models, m)
-    return c
-
-
-def _module_latency(c: Comparison, models: list[Any], m: Measure) -> None:
-    from archprobe.analysis.timing.latency import measure_latency, throughput_ratios, to_entries
-
-    rows = []
-    for model, p in zip(models, c.sections["profiles"], strict=True):
-        rows += measure_latency(
-            model, m.batches, m.device, m.dtype, m.channels_last, m.compile, m.min_run_time,
-            sample_shape=p.input_shape[1:], name=p.name,
-        )  # fmt: skip
-    c.sections["latency"] = rows
-    c.sections["ratios"] = throughput_ratios(rows, c.sections["profiles"][0].name)
-    c.results = c.results + Results(to_entries(rows))
+        targets = [(model, {"sample_shape": p.input_shape[1:], "name": p.name})
+                   for model, p in zip(models, profiles, strict=True)]  # fmt: skip
+        latency = _latency(targets, profiles[0].name, m, progress)
+    return Comparison(latency=latency, profiles=tuple(profiles))
 
 
 def compare(
@@ -211,26 +231,25 @@ def compare(
 
     Args:
         refs: specs, catalog names/aliases or YAML paths, or ``pkg.mod:factory`` modules; with a
-            module among them every model is profiled (``sections["profiles"]``, no stage tables).
+            module among them every model is profiled (``Comparison.profiles``, no stage tables).
         dtype_bytes: bytes per element for the byte metrics (4 = fp32).
-        measure: optional counters and measurements; their rows join ``results`` and their
-            report objects land in ``sections`` under the option's name.
+        measure: optional counters and measurements; each lands in its field of the
+            comparison and its rows join ``results``.
         progress: called as ``progress(description, advance)`` while latency is measured.
     """
     if len(refs) < 2:
         raise ArchprobeError("compare needs at least two models, e.g. `compare resnet50 resnext50`")
-    measure = measure or Measure()
+    m = measure or Measure()
     if any(isinstance(r, str) and is_module_ref(r) for r in refs):
-        return _compare_modules([str(r) for r in refs], measure)
-    models = [analyze_spec(r, dtype_bytes) for r in refs]
-    _unique_names(models)
-    comparison = Comparison(models, Results(e for m in models for e in m.results.entries))
-    if measure.counters:
-        _add_counters(comparison)
-    if measure.memory or measure.measure_memory:
-        _add_memory(comparison, measure)
-    if measure.latency:
-        _add_latency(comparison, measure, progress)
-    if measure.roofline:
-        _add_roofline(comparison, measure)
-    return comparison
+        return _compare_modules([str(r) for r in refs], m, progress)
+    models = tuple(analyze_spec(r, dtype_bytes) for r in refs)
+    _unique_names([a.name for a in models])
+    counters = _counters(models) if m.counters else ()
+    memory = _memory(models, m) if m.memory or m.measure_memory else ()
+    specs: list[tuple[Any, dict[str, Any]]] = [(a.spec, {}) for a in models]
+    latency = _latency(specs, models[0].name, m, progress) if m.latency else None
+    roofline = _roofline(models, m) if m.roofline else ()
+    reference = () if roofline else tuple(
+        analytic_roofline(a, 1, "fp32", REFERENCE_CEILINGS) for a in models
+    )  # fmt: skip
+    return Comparison(models, counters, memory, latency, roofline, reference)

@@ -32,6 +32,33 @@ UNITS = {
     "flops_bwd": "FLOP (2×MAC)",
     "elem_ops": "elementwise ops",
     "elem_ops_bwd": "elementwise ops",
+    # memory (analysis/memory/results.py): per layer, and the step's peak above its baseline
+    "params_bytes": "B",
+    "grads_bytes": "B",
+    "optimizer_bytes": "B",
+    "saved_bytes": "B",
+    "output_bytes": "B",
+    "step_peak_bytes": "B",
+    # roofline (RooflineReport.to_results): per layer for the whole batch, and the ceilings
+    "roofline_macs": "MAC",
+    "roofline_bytes": "B",
+    "intensity": "MAC/B",
+    "attainable_s": "s",
+    "measured_s": "s",
+    "forward_s": "s",
+    "peak_flops": "FLOP/s",
+    "bandwidth": "B/s",
+    "ridge_macs_per_byte": "MAC/B",
+    # latency ratios to the baseline (LatencyReport.to_results)
+    "throughput_ratio": "ratio",
+    "throughput_ratio_iqr": "ratio",
+    # sweeps and the width solver (sweep/results.py)
+    "train_peak_bytes": "B",
+    "train_peak_predicted_bytes": "B",
+    "train_peak_measured_bytes": "B",
+    "block_params": "count",
+    "block_macs": "MAC",
+    "group_width": "channels",
 }
 COLUMNS = ["model", "scope", "op", "metric", "value", "unit", "method"]
 

@@ -6,13 +6,20 @@ Start-up matters: nothing here imports torch or pandas; commands that need them 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.syntax import Syntax
 
 from archprobe.cli.common import err, out, user_errors
+from archprobe.cli.options import (
+    InputShapeOpt,
+    KwargsOpt,
+    ModuleOpt,
+    OptionalSpecArg,
+    ResolvedOpt,
+    SchemaOutputOpt,
+    SpecArg,
+)
 
 app = typer.Typer(
     help="Exact params, MACs, activations and memory traffic of ResNet/ResNeXt-style CNNs, "
@@ -21,9 +28,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-SpecArg = Annotated[
-    str, typer.Argument(help="Catalog name or alias (see `archprobe list`), or a YAML path.")
-]
 
 
 @app.command("list")
@@ -43,12 +47,7 @@ def list_cmd() -> None:
 
 
 @app.command()
-def show(
-    spec: SpecArg,
-    resolved: Annotated[
-        bool, typer.Option(help="Print the fully resolved spec (extends merged, per-stage blocks).")
-    ] = False,
-) -> None:
+def show(spec: SpecArg, resolved: ResolvedOpt = False) -> None:
     """Print a spec file, or with --resolved the spec after `extends:` and stage defaults.
 
     Example: archprobe show resnext50 --resolved
@@ -72,21 +71,10 @@ def show(
 
 @app.command()
 def analyze(
-    spec: Annotated[
-        str | None,
-        typer.Argument(help="Catalog name or alias, or a YAML path (omit with --module)."),
-    ] = None,
-    module: Annotated[
-        str | None,
-        typer.Option("--module", help="Profile a model: package.module:factory (imports torch)."),
-    ] = None,
-    input_shape: Annotated[
-        str | None, typer.Option("--input", help="Input shape with --module, e.g. 1,3,224,224.")
-    ] = None,
-    kwargs: Annotated[
-        str | None,
-        typer.Option("--kwargs", help="JSON factory arguments: '{\"num_classes\": 10}'."),
-    ] = None,
+    spec: OptionalSpecArg = None,
+    module: ModuleOpt = None,
+    input_shape: InputShapeOpt = None,
+    kwargs: KwargsOpt = None,
 ) -> None:
     """Per-stage table: output size, block shape, params, MACs, activations, bytes moved.
 
@@ -120,11 +108,7 @@ def _analyze_module(ref: str, input_shape: str | None, kwargs: str | None) -> No
 
 
 @app.command()
-def schema(
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
-) -> None:
+def schema(output: SchemaOutputOpt = None) -> None:
     """Write the JSON Schema of spec files (for editor completion and validation).
 
     Example: archprobe schema -o archprobe.schema.json

@@ -9,11 +9,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
+from archprobe.cli.options import (
+    CardinalityOpt,
+    ChannelsOpt,
+    ProofBatchOpt,
+    ProofMinTimeOpt,
+    SizeOpt,
+    TargetsArg,
+    TimeOpt,
+    WidthOpt,
+)
 from archprobe.errors import ArchprobeError
 
 if TYPE_CHECKING:
@@ -21,27 +31,6 @@ if TYPE_CHECKING:
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
-
-TargetsArg = Annotated[
-    list[str],
-    typer.Argument(
-        help="`forms` (ResNeXt Fig. 3), `depth2` (Fig. 4), `equivalences` (BN folding, "
-        "shortcuts A/B, plain vs residual), or spec names / YAML paths to check.",
-        show_default=False,
-    ),
-]
-CardinalityOpt = Annotated[int, typer.Option("--cardinality", "-C", min=1, help="C, paths.")]
-WidthOpt = Annotated[int, typer.Option("--width", "-d", min=1, help="d, width of each path.")]
-ChannelsOpt = Annotated[
-    int | None,
-    typer.Option(min=1, help="Block channels (default 256 for forms, 64 for depth2)."),
-]
-SizeOpt = Annotated[int, typer.Option(min=1, help="Feature map side for costs and timing.")]
-BatchOpt = Annotated[int, typer.Option(min=1, help="Images per timed forward (forms).")]
-TimeOpt = Annotated[bool, typer.Option("--time/--no-time", help="Time the forms (CPU, CUDA).")]
-MinTimeOpt = Annotated[
-    float, typer.Option(min=0.01, help="Seconds measured per form and device (forms).")
-]
 
 
 @dataclass(frozen=True)
@@ -117,9 +106,9 @@ def check(
     width: WidthOpt = 4,
     channels: ChannelsOpt = None,
     size: SizeOpt = 56,
-    batch: BatchOpt = 1,
+    batch: ProofBatchOpt = 1,
     time: TimeOpt = True,
-    min_time: MinTimeOpt = 0.2,
+    min_time: ProofMinTimeOpt = 0.2,
 ) -> None:
     """Check specs for the papers' design rules, or prove a block equivalence numerically.
 

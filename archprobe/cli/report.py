@@ -1,17 +1,16 @@
 """``archprobe report``: a comparison written to files (HTML, Markdown, CSV, JSON), not printed.
 
-Registered in ``cli.py`` as ``app.command("report")(report)``. Counters and memory predictions
-are on by default (torch on CPU, no GPU needed); measured latency and the roofline are opt-in.
+Registered in ``cli/app.py`` as ``app.command("report")(report)``. Counters and memory
+predictions are on by default (torch on CPU, no GPU needed); measured latency and the roofline
+are opt-in.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from archprobe.cli.common import user_errors
-from archprobe.cli.compare import (
+from archprobe.cli.common import announce, measure_options, run_compare, user_errors
+from archprobe.cli.options import (
     BatchOpt,
     CsvOpt,
     DeviceOpt,
@@ -20,17 +19,11 @@ from archprobe.cli.compare import (
     JsonOpt,
     MdOpt,
     MeasureOpt,
+    ReportCountersOpt,
+    ReportMemoryOpt,
     RooflineOpt,
     SpecsArg,
 )
-
-ReportCountersOpt = Annotated[
-    bool,
-    typer.Option("--counters/--no-counters", help="Reconcile analytic MACs with other counters."),
-]
-ReportMemoryOpt = Annotated[
-    bool, typer.Option("--memory/--no-memory", help="Predict inference and training memory.")
-]
 
 
 def report(
@@ -51,17 +44,14 @@ def report(
 
     Example: archprobe report resnet50 resnext50 --html reports/resnet50_vs_resnext50.html
     """
-    from archprobe.analysis.compare import Measure
-    from archprobe.cli.compare import _batches, _choice, _device_stamp, _measurements, _run, export
+    from archprobe.report.assemble import assemble
+    from archprobe.report.outputs import Outputs, write_outputs
 
-    if not (html_path or md_path or csv_path or json_path):
+    files = Outputs(json=json_path, csv=csv_path, md=md_path, html=html_path)
+    if not files.files:
         raise typer.BadParameter("give at least one of --html, --md, --csv, --json PATH")
-    asked = _measurements(measure)
-    options = Measure(
-        counters=counters, memory=memory, measure_memory="memory" in asked,
-        latency="latency" in asked, roofline=roofline, batches=_batches(batch), device=device,
-        dtype=_choice("dtype", dtype),
-    )  # fmt: skip
+    options = measure_options(
+        measure, batch, dtype, counters=counters, memory=memory, roofline=roofline, device=device
+    )
     with user_errors():
-        comparison = _run(list(specs), options)
-        export(comparison, json_path, csv_path, md_path, _device_stamp(comparison), html_path)
+        write_outputs(assemble(run_compare(specs, options)), files, announce)

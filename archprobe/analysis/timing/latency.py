@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.utils import benchmark
 
-from archprobe.analysis.results import Entry
+from archprobe.analysis.results import Entry, Results
 from archprobe.analysis.timing.env import (
     DeviceChoice,
     Dtype,
@@ -120,6 +120,32 @@ def throughput_ratios(rows: Sequence[LatencyRow], baseline: str | None = None) -
         spread = ratio * math.hypot(r.iqr_s / r.median_s, b.iqr_s / b.median_s)
         out.append(Ratio(r.model, base, r.batch, ratio, spread))
     return out
+
+
+@dataclass(frozen=True)
+class LatencyReport:
+    """The measured rows of every model of a comparison, and their ratios to the baseline."""
+
+    rows: tuple[LatencyRow, ...]
+    ratios: tuple[Ratio, ...]
+
+    @classmethod
+    def of(cls, rows: Sequence[LatencyRow], baseline: str) -> LatencyReport:
+        return cls(tuple(rows), tuple(throughput_ratios(rows, baseline)))
+
+    def to_results(self) -> Results:
+        """The rows (:func:`to_entries`), each but the baseline's with its ``throughput_ratio``
+        and ``throughput_ratio_iqr`` (NaN where a row failed) and ``env["baseline"]``."""
+        ratios = {(r.model, r.batch): r for r in self.ratios}
+        out = []
+        for e, row in zip(to_entries(self.rows), self.rows, strict=True):
+            ratio = ratios.get((row.model, row.batch))
+            if ratio is not None:
+                values = {"throughput_ratio": ratio.ratio, "throughput_ratio_iqr": ratio.iqr}
+                env = {**e.env, "baseline": ratio.baseline}
+                e = e._replace(values={**e.values, **values}, env=env)
+            out.append(e)
+        return Results(out)
 
 
 @dataclass(frozen=True)

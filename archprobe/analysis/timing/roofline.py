@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from archprobe.analysis.analytic import Analysis, analyze_spec
+from archprobe.analysis.results import Entry, Results
 from archprobe.analysis.timing.devices import DeviceCeilings, MathMode, lookup, math_mode
 from archprobe.graph.facts import Leaf
 from archprobe.graph.nodes import Graph
@@ -60,6 +61,7 @@ class LayerRoofline:
         op: the layer in the papers' notation, e.g. "3×3, 128, C=32" (stride as "/2").
         kernel: spatial kernel size (1 for linear layers).
         measured_s: profiler time per call of the batch; None when not measured.
+        kind: the op kind ("conv" or "linear"), the ``op`` column of its result rows.
     """
 
     scope: str
@@ -71,6 +73,7 @@ class LayerRoofline:
     attainable_s: float
     bound: Bound
     measured_s: float | None = None
+    kind: str = "conv"
 
     @property
     def intensity(self) -> float:
@@ -102,14 +105,10 @@ class Group:
     @classmethod
     def of(cls, rows: Sequence[LayerRoofline]) -> Group:
         measured = [r.measured_s for r in rows]
-        return cls(
-            len(rows),
-            sum(r.bound == "memory" for r in rows),
-            sum(r.macs for r in rows),
-            sum(r.bytes for r in rows),
-            sum(r.attainable_s for r in rows),
-            None if None in measured or not rows else sum(m for m in measured if m is not None),
-        )
+        total = None if None in measured or not rows else sum(m for m in measured if m is not None)
+        bound = sum(r.bound == "memory" for r in rows)
+        return cls(len(rows), bound, sum(r.macs for r in rows), sum(r.bytes for r in rows),
+                   sum(r.attainable_s for r in rows), total)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -162,6 +161,33 @@ class RooflineReport:
         forward = seconds.get(FORWARD)
         return replace(self, layers=layers, env={**self.env, **env}, forward_s=forward)
 
+    def to_results(self) -> Results:
+        """The report as entries, for the whole batch (``env["batch"]``); per model (scope "",
+        op "roofline"): the ceilings and the profiled ``forward_s``; per layer: ``roofline_macs``,
+        ``roofline_bytes`` (apart from the per-image ``macs``, so a comparison's totals stay per
+        image), ``intensity`` (MAC/B), ``attainable_s`` and, measured, ``measured_s``. The bound
+        ("compute" | "memory") is ``env["bound"]``, the op label ``env["layer"]``."""
+        c, out = self.ceilings, []
+        env = {"batch": self.batch, "dtype": self.dtype, "math": self.math, "ceilings": c.name}
+        peaks = {"peak_flops": c.flops(self.math), "bandwidth": c.bandwidth,
+                 "ridge_macs_per_byte": self.ridge_macs_per_byte}  # fmt: skip
+        ceilings = {**env, "source": c.source}
+        out.append(Entry(self.model, "", "roofline", "analytic", peaks, ceilings))
+        if self.forward_s is not None:
+            timed = {"forward_s": self.forward_s}
+            out.append(Entry(self.model, "", "roofline", "measured", timed, self.env))
+        for r in self.layers:
+            where = {"stage": r.stage, "layer": r.op}
+            values = {"roofline_macs": r.macs, "roofline_bytes": r.bytes,
+                      "intensity": r.intensity, "attainable_s": r.attainable_s}  # fmt: skip
+            out.append(Entry(self.model, r.scope, r.kind, "analytic", values,
+                             {**env, **where, "bound": r.bound}))  # fmt: skip
+            if r.measured_s is not None:
+                timed = {"measured_s": r.measured_s}
+                out.append(Entry(self.model, r.scope, r.kind, "measured", timed,
+                                 {**self.env, **where}))  # fmt: skip
+        return Results(out)
+
 
 def _label(leaf: Leaf) -> str:
     op = leaf.op
@@ -181,9 +207,8 @@ def layer_roofline(
     compute_s, memory_s = 2 * macs / peak, nbytes / bandwidth
     bound: Bound = "compute" if compute_s >= memory_s else "memory"
     kernel = leaf.op.kernel if isinstance(leaf.op, Conv) else 1
-    return LayerRoofline(
-        leaf.scope, stage, _label(leaf), kernel, macs, nbytes, max(compute_s, memory_s), bound
-    )
+    return LayerRoofline(leaf.scope, stage, _label(leaf), kernel, macs, nbytes,
+                         max(compute_s, memory_s), bound, kind=leaf.op.kind)  # fmt: skip
 
 
 def roofline_layers(graph: Graph) -> list[Leaf]:

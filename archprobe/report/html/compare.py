@@ -1,16 +1,17 @@
 """One self-contained, offline HTML report of a comparison (plotly figures, inlined plotly.js).
 
 With the sweep report's ``sweep_figures.py``/``sweep_html.py`` (which reuse :func:`figure_html`),
-the only modules that import plotly (DESIGN §7.11). The page is a list of sections, each added
-by one function of :data:`SECTIONS` (``section(page, comparison)``); a new report adds a
-function there without touching the others. plotly.js is inlined once in the head, every figure
+the only modules that import plotly (DESIGN §7.11). The page draws the HTML sections an
+assembled :class:`~archprobe.report.assemble.Report` names, in its page order, each by one
+function of :data:`DRAW` (``draw(page, report)``); which sections exist is the assembly's
+decision, never this module's. plotly.js is inlined once in the head, every figure
 is a ``<div>`` plus its data, so the file opens with no network. Figures get fixed ids, so two
 runs write the same file apart from the footer's stamp.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,15 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from archprobe.analysis.compare import Comparison
+from archprobe.analysis.compare import REFERENCE_CEILINGS, Comparison
 from archprobe.analysis.stages import stage_rows
-from archprobe.analysis.timing.devices import H100_SXM
-from archprobe.analysis.timing.roofline import RooflineReport, analytic_roofline
+from archprobe.analysis.timing.roofline import RooflineReport
 from archprobe.proofs.results import Proof
+from archprobe.report.assemble import Report
 from archprobe.report.html import sections as tables
 from archprobe.report.html.page import Page, render_page
 
-SectionFn = Callable[[Page, Comparison], None]
+SectionFn = Callable[[Page, Report], None]
 COLORS = ("#3b6fb6", "#d9822b", "#3a9a5b", "#b8403f", "#7b5ea7", "#8c6d31", "#c4569c")
 _CONFIG = {"displaylogo": False, "responsive": True}
 _AXIS = {"showgrid": True, "gridcolor": "#e6e6ea", "linecolor": "#888", "ticks": "outside",
@@ -88,13 +89,12 @@ def stage_figure(c: Comparison) -> go.Figure:
     return fig
 
 
-def _reports(c: Comparison) -> tuple[list[RooflineReport], str]:
-    """Measured roofline reports when the comparison has them, else analytic ones at batch 1
-    against a reference device's datasheet ceilings (no GPU needed)."""
-    if "roofline" in c.sections:
-        return list(c.sections["roofline"]), "measured device"
-    reports = [analytic_roofline(a, 1, "fp32", H100_SXM) for a in c.models]
-    return reports, f"reference: {H100_SXM.name} datasheet fp32, batch 1"
+def _reports(c: Comparison) -> tuple[Sequence[RooflineReport], str]:
+    """The measured roofline reports when the comparison has them, else the analytic ones at
+    batch 1 against a reference device's datasheet ceilings (``Comparison.reference_roofline``)."""
+    if c.roofline:
+        return c.roofline, "measured device"
+    return c.reference_roofline, f"reference: {REFERENCE_CEILINGS.name} datasheet fp32, batch 1"
 
 
 def _layer_text(r: Any) -> str:
@@ -167,21 +167,23 @@ def latency_figure(rows: Sequence[Any]) -> go.Figure:
     return fig
 
 
-def stages_section(page: Page, c: Comparison) -> None:
+def stages_section(page: Page, report: Report) -> None:
     s = page.section("stages", "Stages")
-    s.parts += [figure_html(stage_figure(c), "fig-stages", 620), tables.stage_table_html(c)]
+    s.parts.append(figure_html(stage_figure(report.comparison), "fig-stages", 620))
+    s.parts += tables.tables_of(report, "stages")
 
 
-def roofline_section(page: Page, c: Comparison) -> None:
+def roofline_section(page: Page, report: Report) -> None:
+    c = report.comparison
     reports, where = _reports(c)
     s = page.section("roofline", "Per-layer roofline")
     s.parts.append(figure_html(roofline_figure(reports, where), "fig-roofline", 520))
     s.parts.append(f'<p class="note">{_ROOFLINE_NOTE}</p>')
-    if "roofline" in c.sections:
+    if c.roofline:
         if all(r.measured for r in reports):
             fig = measured_roofline_figure(reports)
             s.parts.append(figure_html(fig, "fig-roofline-measured", 480))
-        s.parts += tables.roofline_tables_html(reports)
+        s.parts += tables.roofline_tables_html(report)
 
 
 _ROOFLINE_NOTE = (
@@ -193,44 +195,41 @@ _ROOFLINE_NOTE = (
 )
 
 
-def latency_section(page: Page, c: Comparison) -> None:
-    if "latency" not in c.sections:
-        return
+def latency_section(page: Page, report: Report) -> None:
+    latency = report.comparison.latency
     s = page.section("latency", "Measured latency")
-    s.parts.append(figure_html(latency_figure(c.sections["latency"]), "fig-latency", 420))
-    s.parts.append(tables.latency_table_html(c))
+    if latency is not None:
+        s.parts.append(figure_html(latency_figure(latency.rows), "fig-latency", 420))
+    s.parts += tables.tables_of(report, "latency")
 
 
-SECTIONS: tuple[SectionFn, ...] = (
-    tables.summary_section,
-    stages_section,
-    roofline_section,
-    tables.counters_section,
-    tables.memory_section,
-    latency_section,
-    tables.checks_section,
-    tables.specs_section,
-)
-"""The sections of a comparison report, in page order."""
-
-PROFILE_SECTIONS: tuple[SectionFn, ...] = (tables.profiles_section, latency_section)
-"""The sections when the models are profiled modules (no specs, stages or findings)."""
+DRAW: dict[str, SectionFn] = {
+    "summary": tables.summary_section,
+    "profiles": tables.profiles_section,
+    "stages": stages_section,
+    "roofline": roofline_section,
+    "counters": tables.counters_section,
+    "memory": tables.memory_section,
+    "latency": latency_section,
+    "checks": tables.checks_section,
+    "specs": tables.specs_section,
+}
+"""How each HTML section is drawn; ``Report.html_sections`` says which exist, in what order."""
 
 
-def comparison_html(c: Comparison, stamp: dict[str, str]) -> str:
-    """The whole report of a comparison as one HTML document."""
+def comparison_html(report: Report, stamp: Mapping[str, str]) -> str:
+    """The whole report as one HTML document."""
     page = Page(
-        " vs ".join(c.results.models),
+        report.title,
         "MACs are multiply-accumulates (the papers' 'FLOPs'); counts are per image unless a "
         "batch is named. Hover a plot for values; the legend toggles models.",
     )
-    sections = PROFILE_SECTIONS if "profiles" in c.sections else SECTIONS
-    for section in sections:
-        section(page, c)
+    for key in report.html_sections:
+        DRAW[key](page, report)
     return render_page(page, stamp, get_plotlyjs())
 
 
-def proofs_html(proofs: Sequence[Proof], stamp: dict[str, str]) -> str:
+def proofs_html(proofs: Sequence[Proof], stamp: Mapping[str, str]) -> str:
     """A report of numeric proofs (``archprobe check depth2``), no figures."""
     page = Page("archprobe check: " + ", ".join(p.title.split(":")[0] for p in proofs))
     for i, proof in enumerate(proofs):
@@ -238,8 +237,9 @@ def proofs_html(proofs: Sequence[Proof], stamp: dict[str, str]) -> str:
     return render_page(page, stamp, "")
 
 
-def write_html(c: Comparison, path: Path, device: str = "analytic (no device)") -> None:
-    """Write the comparison's HTML report, stamped with versions, device and command."""
+def write_html(report: Report, path: Path, provenance: Mapping[str, str] | None = None) -> None:
+    """Write the report as HTML, stamped with versions, device and command (default: this
+    process's command line)."""
     from archprobe.report.export import stamp
 
-    path.write_text(comparison_html(c, stamp(device)), encoding="utf-8")
+    path.write_text(comparison_html(report, provenance or stamp(report.device)), encoding="utf-8")

@@ -1,21 +1,22 @@
 """Sections of the HTML report that are tables and text (no plotly): one function per section.
 
-Each function takes the :class:`~archprobe.report.html.page.Page` and a
-``Comparison`` and adds at most one section (none when the comparison
-lacks that part). The terminal's rich tables are reused through
+Each function takes the :class:`~archprobe.report.html.page.Page` and an assembled
+:class:`~archprobe.report.assemble.Report` and adds one section; the assembly decides which
+exist. The tables are the report sections' own terminal tables, reused through
 :func:`~archprobe.report.html.page.rich_table_html`, so the two views never disagree.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
+from rich.table import Table
 
 from archprobe.analysis.analytic import Analysis
 from archprobe.analysis.compare import Comparison
 from archprobe.proofs.results import Proof
+from archprobe.report.assemble import Report
 from archprobe.report.html.page import Page, esc, rich_table_html, simple_table
 from archprobe.units import binary_bytes, si
 
@@ -43,84 +44,61 @@ def _model_rows(c: Comparison) -> list[list[str]]:
     return rows
 
 
-def summary_section(page: Page, c: Comparison) -> None:
-    """Models, whole-model totals with deltas, and the papers' printed figures."""
-    from archprobe.report.terminal.table import paper_table, totals_table
+def tables_of(report: Report, key: str) -> list[str]:
+    """The rich tables a report section prints in the terminal, as HTML tables."""
+    section = report.section(key)
+    parts = section.terminal if section is not None else ()
+    return [rich_table_html(t) for t in parts if isinstance(t, Table)]
 
+
+def summary_section(page: Page, report: Report) -> None:
+    """Models, whole-model totals with deltas, and the papers' printed figures."""
     s = page.section("summary", "Summary")
     header = ["model", "paper", "spec file", "blocks per stage", "input"]
-    s.parts.append(simple_table(header, _model_rows(c)))
-    s.parts.append(rich_table_html(totals_table(c.models)))
-    paper = paper_table(c.models)
-    if paper is not None:
-        s.parts.append(rich_table_html(paper))
+    s.parts.append(simple_table(header, _model_rows(report.comparison)))
+    s.parts += tables_of(report, "totals") + tables_of(report, "paper")
 
 
-def profiles_section(page: Page, c: Comparison) -> None:
-    """Models given as modules: dispatch-level counts aligned by module path, per category."""
-    from archprobe.report.terminal.profile import aligned_table, category_table, profile_lines
-
-    profiles = c.sections["profiles"]
-    names = [p.name for p in profiles]
+def profiles_section(page: Page, report: Report) -> None:
+    """Models given as modules: dispatch-level counts aligned by module path, per category;
+    each profile's lines (spec match, uncounted ops, notes) as one note."""
     s = page.section("profiles", "Profiled modules (dispatch-level counts)")
-    for metric in ("macs", "params"):
-        s.parts.append(rich_table_html(aligned_table(c.results, names, metric)))
-    for p in profiles:
-        s.parts.append(rich_table_html(category_table(p)))
-        s.parts.append(f'<p class="note">{esc(" · ".join(profile_lines(p)))}</p>')
+    section = report.section("profiles")
+    for part in section.terminal if section is not None else ():
+        if isinstance(part, Table):
+            s.parts.append(rich_table_html(part))
+        else:
+            s.parts.append(f'<p class="note">{esc(" · ".join(str(part).splitlines()))}</p>')
 
 
-def stage_table_html(c: Comparison) -> str:
-    """The stage-aligned table in the layout of ResNeXt Table 1."""
-    from archprobe.report.terminal.table import compare_table
-
-    return rich_table_html(compare_table(c.models))
-
-
-def counters_section(page: Page, c: Comparison) -> None:
+def counters_section(page: Page, report: Report) -> None:
     """Analytic MACs against FlopCounterMode, fvcore and thop, per op category."""
-    if "counters" not in c.sections:
-        return
-    from archprobe.report.terminal.counters import reconciliation_table
-
     s = page.section("counters", "Counter reconciliation")
-    s.parts += [rich_table_html(reconciliation_table(rec)) for rec in c.sections["counters"]]
+    s.parts += tables_of(report, "counters")
 
 
-def memory_section(page: Page, c: Comparison) -> None:
+def memory_section(page: Page, report: Report) -> None:
     """Predicted (and measured, when asked) inference and training memory."""
-    if "memory" not in c.sections:
-        return
-    from archprobe.report.terminal.memory import memory_table
-
     s = page.section("memory", "Memory")
-    s.parts.append(rich_table_html(memory_table(c.sections["memory"])))
+    s.parts += tables_of(report, "memory")
 
 
-def latency_table_html(c: Comparison) -> str:
-    from archprobe.report.terminal.latency import latency_table
+def roofline_tables_html(report: Report) -> list[str]:
+    """The per-stage 3×3 roofline table and, for each other model, one sentence per stage."""
+    from archprobe.report.terminal.latency import grouped_conv_summary
 
-    return rich_table_html(latency_table(c.sections["latency"], c.sections["ratios"]))
-
-
-def roofline_tables_html(reports: list[Any]) -> list[str]:
-    """The per-stage 3×3 roofline table and one sentence per stage for each other model."""
-    from archprobe.report.terminal.latency import grouped_conv_summary, roofline_stage_table
-
-    parts = [rich_table_html(roofline_stage_table(reports))]
+    reports = report.comparison.roofline
+    parts = tables_of(report, "roofline")
     for other in reports[1:]:
         lines = grouped_conv_summary(reports[0], other)
         parts.append("<ul>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>")
     return parts
 
 
-def checks_section(page: Page, c: Comparison) -> None:
+def checks_section(page: Page, report: Report) -> None:
     """Design-rule findings of every model (``archprobe check SPEC``)."""
-    from archprobe.checks import check_spec
-
     s = page.section("checks", "Check findings")
-    for a in c.models:
-        result = check_spec(a.spec)
+    for a, result in zip(report.comparison.models, report.checks, strict=True):
         s.parts.append(f"<h3>{esc(a.name)}</h3>")
         if not result.findings:
             s.parts.append(f'<p class="ok">no findings ({result.checks_run} checks)</p>')
@@ -137,10 +115,10 @@ def checks_section(page: Page, c: Comparison) -> None:
 _SEVERITY = {"error": "bad", "warning": "warn", "info": "dim"}
 
 
-def specs_section(page: Page, c: Comparison) -> None:
+def specs_section(page: Page, report: Report) -> None:
     """Every resolved spec (``extends:`` merged, stage defaults applied), collapsed."""
     s = page.section("specs", "Resolved specs")
-    for a in c.models:
+    for a in report.comparison.models:
         data = a.spec.model_dump(mode="json")
         text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
         where = spec_file(a)
