@@ -2,10 +2,11 @@
 imported here, explicitly, once; then the plugins named by ``ARCHPROBE_PLUGINS`` and the
 ``archprobe.plugins`` entry points are imported (``plugins.py``), before any spec is read."""
 
-from archprobe.blocks import (  # noqa: F401  (registration side effect, after the registries)
+from archprobe.blocks import (  # noqa: F401  (registration side effect)
     basic,
     bottleneck,
     heads,
+    plugins,
     res2net,
     resnest,
     stems,
@@ -52,3 +53,7 @@ __all__ = [
     "register_stem",
     "register_transition",
 ]
+
+# Last, so that a plugin importing from this package finds every name above bound; before any
+# spec schema is assembled from the registries.
+plugins.load_plugins()

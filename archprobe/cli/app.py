@@ -141,5 +141,13 @@ _register_subcommands()
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: a plugin that failed to load stops every command, since a
+    spec using its parts would otherwise read as an unknown type."""
+    from archprobe.blocks.plugins import PluginError, check
+
+    try:
+        check()
+    except PluginError as exc:
+        err.print(str(exc))
+        raise SystemExit(1) from None
     app()

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from archprobe.blocks import plugins
 from archprobe.errors import SpecError
 from archprobe.spec.catalog import find_spec
 from archprobe.spec.errors_map import to_spec_error
@@ -58,6 +59,7 @@ def resolve_stages(doc: dict[str, Any], smap: SourceMap) -> tuple[dict[str, Any]
 
 def validate(doc: dict[str, Any], smap: SourceMap) -> ArchSpec:
     """Validate merged spec data; errors carry the file:line:col that set the bad key."""
+    plugins.check()  # a plugin that failed would otherwise show as an "unknown block type"
     data, smap = resolve_stages(doc, smap)
     try:
         spec = ArchSpec.model_validate(data)

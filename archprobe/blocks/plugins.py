@@ -1,0 +1,86 @@
+"""Plugins: a user's own ops and spec parts, registered with the package's own decorators.
+
+A plugin is an importable module that registers ops (``archprobe.graph.register_op``) and parts
+(``archprobe.blocks.register_block``, ``register_stem``, ``register_transition``,
+``register_head``) when imported. archprobe imports, once and before any spec is read:
+
+- the modules named in ``$ARCHPROBE_PLUGINS`` (comma- or colon-separated, e.g.
+  ``ARCHPROBE_PLUGINS=mypkg.blocks``; the working directory is importable, as with
+  ``python -m``);
+- the modules of every installed distribution's ``archprobe.plugins`` entry points
+  (``[project.entry-points."archprobe.plugins"] mine = "mypkg.blocks"`` in its pyproject).
+
+A plugin that fails to import, or registers an op without one of its facts, is not skipped: the
+failure is kept and raised (:func:`check`) by the first spec validation and by the CLI, naming
+the plugin, where it was named and the error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+from importlib import metadata
+
+from archprobe.errors import ArchprobeError
+
+ENV = "ARCHPROBE_PLUGINS"
+GROUP = "archprobe.plugins"
+
+
+class PluginError(ArchprobeError):
+    """A plugin that could not be imported or registered."""
+
+
+_FAILURES: list[str] = []
+_LOADED: list[str] = []
+
+
+def named_plugins() -> list[tuple[str, str]]:
+    """(module, where it was named) of every plugin: the environment first, then entry points."""
+    found = [(m, f"${ENV}") for m in re.split(r"[,:\s]+", os.environ.get(ENV, "")) if m]
+    for ep in metadata.entry_points(group=GROUP):
+        found.append((ep.value.split(":", 1)[0], f"entry point {ep.name!r} ({ep.dist.name})"
+                      if ep.dist else f"entry point {ep.name!r}"))  # fmt: skip
+    return found
+
+
+def _import(module: str) -> None:
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        importlib.import_module(module)
+    finally:
+        if added:
+            sys.path.remove(cwd)
+
+
+def load_plugins() -> None:
+    """Import every named plugin once; failures are kept for :func:`check`."""
+    for module, origin in named_plugins():
+        if module in _LOADED:
+            continue
+        _LOADED.append(module)
+        try:
+            _import(module)
+        except Exception as exc:  # the plugin's own error, reported with its origin
+            _FAILURES.append(f"plugin {module!r} (from {origin}): {type(exc).__name__}: {exc}")
+
+
+def loaded() -> tuple[str, ...]:
+    """The plugin modules imported so far (failed ones included)."""
+    return tuple(_LOADED)
+
+
+def check() -> None:
+    """Raise the plugin failures, if any.
+
+    Raises:
+        PluginError: one line per plugin that failed, with how to fix it.
+    """
+    if _FAILURES:
+        fix = f"fix the plugin or remove it from ${ENV} / its entry point"
+        raise PluginError("\n".join([*_FAILURES, f"  ({fix})"]))
