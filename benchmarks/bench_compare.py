@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import argparse
 
+from archprobe.analysis.timing.ceilings import device_ceilings, measure_ceilings
 from archprobe.analysis.timing.env import resolve_device
 from archprobe.analysis.timing.latency import (
     LatencyRow,
     measure_latency,
     throughput_ratios,
 )
-from archprobe.analysis.timing.roofline import (
-    RooflineReport,
-    device_ceilings,
-    measure_ceilings,
-    roofline,
-)
+from archprobe.analysis.timing.roofline import RooflineReport, roofline
 from archprobe.report.terminal.latency import (
     env_stamp,
     grouped_conv_summary,

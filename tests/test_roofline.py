@@ -11,6 +11,7 @@ import pytest
 import torch
 from torch import nn
 
+from archprobe.analysis.timing.ceilings import measure_ceilings
 from archprobe.analysis.timing.devices import (
     A100_40,
     A100_80_PCIE,
@@ -23,15 +24,8 @@ from archprobe.analysis.timing.devices import (
     math_mode,
 )
 from archprobe.analysis.timing.latency import prepare_model
-from archprobe.analysis.timing.roofline import (
-    FORWARD,
-    LayerRoofline,
-    analytic_roofline,
-    layer_times,
-    measure_ceilings,
-    profiler_ranges,
-    roofline,
-)
+from archprobe.analysis.timing.layer_times import FORWARD, layer_times, profiler_ranges
+from archprobe.analysis.timing.roofline import LayerRoofline, analytic_roofline, roofline
 from archprobe.errors import ArchprobeError
 from archprobe.report.terminal.latency import grouped_conv_summary, roofline_stage_table, to_text
 from archprobe.spec import load_spec

@@ -180,9 +180,10 @@ def _latency(
 
 
 def _roofline(models: Sequence[Analysis], m: Measure) -> tuple[RooflineReport, ...]:
+    from archprobe.analysis.timing.ceilings import device_ceilings
     from archprobe.analysis.timing.devices import math_mode
     from archprobe.analysis.timing.env import check_dtype, resolve_device, tf32_enabled
-    from archprobe.analysis.timing.roofline import device_ceilings, roofline
+    from archprobe.analysis.timing.roofline import roofline
 
     device = resolve_device(m.device).device
     ceilings = device_ceilings(device, m.dtype, math_mode(check_dtype(m.dtype), device.type,

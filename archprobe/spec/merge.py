@@ -127,3 +127,17 @@ def load_merged(
         merged, merged_map = deep_merge(merged, merged_map, base, base_map)
     smap = {k: v for k, v in smap.items() if k[:1] != ("extends",)}
     return deep_merge(merged, merged_map, doc, smap)
+
+
+def set_path(doc: Any, path: KeyPath, value: Any) -> Any:
+    """A copy of ``doc`` with ``path`` set (only the containers along the path are copied)."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(doc, list):
+        out_list = list(doc)
+        out_list[int(head)] = set_path(doc[int(head)], rest, value)
+        return out_list
+    out = dict(doc) if isinstance(doc, dict) else {}
+    out[head] = set_path(out.get(head, {}), rest, value)
+    return out

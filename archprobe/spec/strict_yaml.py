@@ -122,8 +122,8 @@ def _scalar(node: yaml.ScalarNode, file: Path, path: KeyPath) -> Any:
     return text
 
 
-def _convert(node: yaml.Node, file: Path, path: KeyPath, smap: SourceMap) -> Any:
-    """Turn a composed node into plain data, recording the location of every key path."""
+def _check_tag(node: yaml.Node, file: Path, path: KeyPath) -> None:
+    """Only plain YAML data: no Python tags, no merge keys, no tag on the wrong kind of node."""
     if node.tag not in _ALLOWED_TAGS:
         hint = "; use `extends:` to reuse another spec" if node.tag.endswith(":merge") else ""
         raise SpecError(
@@ -138,36 +138,47 @@ def _convert(node: yaml.Node, file: Path, path: KeyPath, smap: SourceMap) -> Any
             _loc(file, node.start_mark),
             _dotted(path),
         )
+
+
+def _key(
+    key_node: yaml.Node, file: Path, path: KeyPath, out: dict[str, Any], smap: SourceMap
+) -> str:
+    """A mapping key: a string, not ``<<``, not seen before in this mapping."""
+    key = _convert(key_node, file, path, {})
+    where = _loc(file, key_node.start_mark)
+    if not isinstance(key, str):
+        raise SpecError(f"keys must be strings, got {key!r}", where, _dotted(path))
+    if key == "<<":
+        raise SpecError(
+            "YAML merge keys (<<) are not supported; use `extends:` to reuse another spec",
+            where,
+            _dotted(path),
+        )
+    if key in out:
+        first = smap[(*path, key)].key
+        raise SpecError(
+            f"duplicate key {key!r} (first set at {first}); YAML would silently keep the last",
+            where,
+            _dotted((*path, key)),
+        )
+    return key
+
+
+def _mapping(node: yaml.MappingNode, file: Path, path: KeyPath, smap: SourceMap) -> Any:
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = _key(key_node, file, path, out, smap)
+        child = (*path, key)
+        smap[child] = Located(_loc(file, key_node.start_mark), _loc(file, value_node.start_mark))
+        out[key] = _convert(value_node, file, child, smap)
+    return out
+
+
+def _convert(node: yaml.Node, file: Path, path: KeyPath, smap: SourceMap) -> Any:
+    """Turn a composed node into plain data, recording the location of every key path."""
+    _check_tag(node, file, path)
     if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _convert(key_node, file, path, {})
-            if not isinstance(key, str):
-                raise SpecError(
-                    f"keys must be strings, got {key!r}",
-                    _loc(file, key_node.start_mark),
-                    _dotted(path),
-                )
-            if key == "<<":
-                raise SpecError(
-                    "YAML merge keys (<<) are not supported; use `extends:` to reuse another spec",
-                    _loc(file, key_node.start_mark),
-                    _dotted(path),
-                )
-            child = (*path, key)
-            if key in out:
-                first = smap[child].key
-                raise SpecError(
-                    f"duplicate key {key!r} (first set at {first}); "
-                    "YAML would silently keep the last",
-                    _loc(file, key_node.start_mark),
-                    _dotted(child),
-                )
-            smap[child] = Located(
-                _loc(file, key_node.start_mark), _loc(file, value_node.start_mark)
-            )
-            out[key] = _convert(value_node, file, child, smap)
-        return out
+        return _mapping(node, file, path, smap)
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item in enumerate(node.value):

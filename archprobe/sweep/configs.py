@@ -14,8 +14,8 @@ from typing import Any
 from archprobe.errors import SpecError
 from archprobe.graph.ops import GraphError
 from archprobe.spec.loader import validate
+from archprobe.spec.merge import set_path
 from archprobe.spec.schema import ArchSpec
-from archprobe.spec.strict_yaml import KeyPath
 from archprobe.sweep.fast import SpecCost, metrics, spec_cost
 from archprobe.sweep.solve import metric, solve_width
 from archprobe.sweep.spec import SweepSpec
@@ -34,20 +34,6 @@ class Config:
     spec: ArchSpec
     metrics: dict[str, int]
     key: str
-
-
-def set_path(doc: Any, path: KeyPath, value: Any) -> Any:
-    """A copy of ``doc`` with ``path`` set (only the containers along the path are copied)."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(doc, list):
-        out_list = list(doc)
-        out_list[int(head)] = set_path(doc[int(head)], rest, value)
-        return out_list
-    out = dict(doc) if isinstance(doc, dict) else {}
-    out[head] = set_path(out.get(head, {}), rest, value)
-    return out
 
 
 def _safe(name: str) -> str:
@@ -202,22 +188,3 @@ def _nothing(sweep: SweepSpec, tally: Tally) -> SpecError:
     )
     msg = f"the constraints reject all {tally.drawn - tally.invalid} valid configs (seen: {seen})"
     return SpecError(msg, sweep.loc("constraints"), "constraints")
-
-
-def check_axes(sweep: SweepSpec) -> None:
-    """Each listed value (each sampler bound) applied alone to the base must give a valid spec."""
-    base = dict(sweep.base_doc)
-    for axis in sweep.axes:
-        s = axis.sampler
-        values = axis.values or (s.sample(random.Random(0)),) if s else axis.values or ()
-        for value in values:
-            doc = set_path(base, axis.path, value)
-            try:
-                validate(doc, sweep.base_smap)
-            except SpecError as exc:
-                text = exc.format().split(": ", 1)[-1].replace("\n", "; ")
-                raise SpecError(
-                    f"value {value!r} gives an invalid spec: {text}",
-                    sweep.loc("axes", axis.key),
-                    f"axes.{axis.key}",
-                ) from None

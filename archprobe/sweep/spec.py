@@ -17,6 +17,7 @@ measure: [latency]                # optional: latency, memory (measured + predic
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from typing import Any
 from archprobe.errors import SourceLoc, SpecError
 from archprobe.spec.catalog import find_spec
 from archprobe.spec.errors_map import locate, suggest
-from archprobe.spec.merge import load_merged
+from archprobe.spec.loader import validate
+from archprobe.spec.merge import load_merged, set_path
 from archprobe.spec.strict_yaml import KeyPath, SourceMap, load_yaml
 from archprobe.sweep.samplers import DISTS, Sampler
 from archprobe.sweep.solve import NET_TARGETS, PRESERVE
@@ -297,7 +299,24 @@ def load_sweep(path: Path) -> SweepSpec:
         name, path, base_path, base_doc, base_smap, mode, axes, solve,
         _constraints(r, doc.get("constraints")), seed, n, measure, settings, smap,
     )  # fmt: skip
-    from archprobe.sweep.configs import check_axes
-
     check_axes(spec)
     return spec
+
+
+def check_axes(sweep: SweepSpec) -> None:
+    """Each listed value (each sampler bound) applied alone to the base must give a valid spec."""
+    base = dict(sweep.base_doc)
+    for axis in sweep.axes:
+        s = axis.sampler
+        values = axis.values or (s.sample(random.Random(0)),) if s else axis.values or ()
+        for value in values:
+            doc = set_path(base, axis.path, value)
+            try:
+                validate(doc, sweep.base_smap)
+            except SpecError as exc:
+                text = exc.format().split(": ", 1)[-1].replace("\n", "; ")
+                raise SpecError(
+                    f"value {value!r} gives an invalid spec: {text}",
+                    sweep.loc("axes", axis.key),
+                    f"axes.{axis.key}",
+                ) from None

@@ -3,7 +3,7 @@
 Peaks are the vendors' dense (no 2:4 sparsity) boost-clock figures in FLOP/s (2×MAC) and the
 peak DRAM bandwidth in bytes/s; sustained rates are lower (typically 70–90 %), so a roofline built
 on them is an upper bound on speed. Devices not in the table are measured instead
-(:func:`archprobe.analysis.timing.roofline.measure_ceilings`: a matmul and a large copy).
+(:func:`archprobe.analysis.timing.ceilings.measure_ceilings`: a matmul and a large copy).
 
 Sources:
 - [H100-DS] NVIDIA H100 Tensor Core GPU datasheet (SXM5 and PCIe columns; tensor figures there are

@@ -26,30 +26,25 @@ and writes whole feature maps (ShuffleNet V2 guideline G2), so its intensity is 
 
 from __future__ import annotations
 
-import math
-import statistics
-import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from archprobe.analysis.analytic import Analysis, analyze_spec
 from archprobe.analysis.results import Entry, Results
-from archprobe.analysis.timing.devices import DeviceCeilings, MathMode, lookup, math_mode
+from archprobe.analysis.timing.ceilings import device_ceilings
+from archprobe.analysis.timing.devices import DeviceCeilings, MathMode, math_mode
+from archprobe.analysis.timing.layer_times import FORWARD, layer_times
 from archprobe.graph.facts import Leaf
 from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
 from archprobe.spec.schema import ArchSpec
 
 if TYPE_CHECKING:
-    import torch
-    from torch import nn
+    pass
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
-FORWARD = "archprobe.forward"
-"""The profiler range around each whole forward pass (its time is ``RooflineReport.forward_s``)."""
 Bound = Literal["compute", "memory"]
 
 
@@ -240,145 +235,6 @@ def analytic_roofline(
         for leaf in roofline_layers(a.graph)
     )
     return RooflineReport(a.name, batch, dtype, mode, ceilings, layers)
-
-
-# --- measurement (torch, imported lazily) ---------------------------------------------------
-
-
-def _median_s(stmt: str, env: dict[str, Any], min_run_time: float) -> float:
-    import torch
-    from torch.utils import benchmark
-
-    timer = benchmark.Timer(stmt, globals=env, num_threads=torch.get_num_threads())
-    return timer.blocked_autorange(min_run_time=min_run_time).median
-
-
-def measure_ceilings(
-    device: torch.device, dtype: str, math: MathMode | None = None, min_run_time: float = 0.2
-) -> DeviceCeilings:
-    """Peak FLOP/s from an n×n matmul and bandwidth from a large copy, measured on ``device``.
-
-    The matmul (n = 1024 on CPU, 8192 on CUDA) runs in ``dtype``, with TF32 allowed when ``math``
-    is "tf32" (default: the mode convolutions would use). The copy moves a buffer larger than any
-    cache (256 MiB on CPU, 1 GiB on CUDA) and counts bytes read + written. Both are rates that
-    well-tuned kernels reach, so the roofline built on them is attainable rather than nominal.
-    """
-    import torch
-
-    from archprobe.analysis.timing.env import DTYPES, device_name, tf32_enabled
-
-    math = math or math_mode(dtype, device.type, tf32_enabled())
-    cuda = device.type == "cuda"
-    n, size = (8192, 1 << 30) if cuda else (1024, 1 << 28)
-    a = torch.randn(n, n, device=device, dtype=DTYPES[dtype])
-    previous = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = math == "tf32"
-    try:
-        flops = 2 * n**3 / _median_s("torch.mm(a, a)", {"torch": torch, "a": a}, min_run_time)
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = previous
-    src = torch.empty(size, dtype=torch.uint8, device=device)
-    env = {"src": src, "dst": torch.empty_like(src)}
-    bandwidth = 2 * size / _median_s("dst.copy_(src)", env, min_run_time)
-    source = f"measured: {n}×{n} {dtype} matmul ({math}), {size >> 20} MiB copy"
-    return DeviceCeilings(device_name(device), {math: flops}, bandwidth, source, measured=True)
-
-
-def device_ceilings(
-    device: torch.device, dtype: str, math: MathMode | None = None
-) -> DeviceCeilings:
-    """The table entry for a known GPU (H100, H200, A100), else measured ceilings.
-
-    Measure once and pass the result to every :func:`roofline` of a comparison: two
-    measurements differ by a few percent, and the models should share one roofline.
-    """
-    import torch
-
-    if device.type == "cuda":
-        known = lookup(torch.cuda.get_device_name(device))
-        if known is not None:
-            return known
-    return measure_ceilings(device, dtype, math)
-
-
-def _open_range(scope: str, stack: list[Any]) -> Any:
-    from torch.profiler import record_function
-
-    def pre_hook(module: nn.Module, args: Any) -> None:
-        rf: Any = record_function(scope)  # entered here, exited by the post hook
-        rf.__enter__()
-        stack.append(rf)
-
-    return pre_hook
-
-
-def _close_range(stack: list[Any]) -> Any:
-    def post_hook(module: nn.Module, args: Any, output: Any) -> None:
-        stack.pop().__exit__(None, None, None)
-
-    return post_hook
-
-
-@contextmanager
-def profiler_ranges(model: nn.Module, scopes: Iterable[str]) -> Iterator[None]:
-    """Wrap each module in ``scopes`` in a ``record_function`` range named by its scope.
-
-    The ranges are opened and closed by forward pre/post hooks, which are always removed on
-    exit, and a range a failed forward left open is closed; the model is unchanged afterwards.
-    """
-    from archprobe.errors import ArchprobeError
-
-    modules = dict(model.named_modules())
-    missing = [s for s in scopes if s not in modules]
-    if missing:  # graph scopes and module names are one namespace (DESIGN "Decisions")
-        raise ArchprobeError(f"no module named {missing[0]!r} in the built model")
-    stack: list[Any] = []
-    handles = []
-    for scope in scopes:
-        m = modules[scope]
-        handles.append(m.register_forward_pre_hook(_open_range(scope, stack)))
-        handles.append(m.register_forward_hook(_close_range(stack)))
-    try:
-        yield
-    finally:
-        for h in handles:
-            h.remove()
-        while stack:
-            stack.pop().__exit__(None, None, None)
-
-
-def layer_times(
-    model: nn.Module, x: torch.Tensor, scopes: Sequence[str], iters: int = 5
-) -> dict[str, float]:
-    """Seconds per call of each module in ``scopes``, and of the whole forward pass under the
-    key :data:`FORWARD`: medians over ``iters`` profiled forwards.
-
-    CUDA: the sum of the GPU kernel times launched inside each range (``device_time_total``),
-    not host-side wall time, so no per-layer synchronisation perturbs the run. CPU: the range's
-    CPU time including its children (``cpu_time_total``). Call inside the inference context and
-    after warm-up (cuDNN autotuning would otherwise be timed).
-    """
-    import torch
-    from torch.profiler import DeviceType, ProfilerActivity, profile, record_function
-
-    cuda = x.device.type == "cuda"
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
-    with warnings.catch_warnings():
-        # torch >= 2.10 warns that a profile without a schedule keeps one cycle: that is all we use
-        warnings.filterwarnings("ignore", message=".*Profiler clears events")
-        with profiler_ranges(model, scopes), profile(activities=activities) as prof:
-            for _ in range(iters):
-                with record_function(FORWARD):
-                    model(x)
-            if cuda:
-                torch.cuda.synchronize(x.device)
-    samples: dict[str, list[float]] = {s: [] for s in (*scopes, FORWARD)}
-    for event in prof.events():
-        # The CPU-side range: on CUDA its device_time_total sums its children's kernels; the
-        # GPU-side copy of the annotation (device_type CUDA) would count them twice.
-        if event.name in samples and event.device_type == DeviceType.CPU:
-            samples[event.name].append(event.device_time_total if cuda else event.cpu_time_total)
-    return {s: statistics.median(us) * 1e-6 if us else math.nan for s, us in samples.items()}
 
 
 def roofline(
