@@ -23,7 +23,7 @@ def test_module_beside_spec_aligns_by_module_path() -> None:
     assert c.results.by_scope("macs", model=spec_name) == c.results.by_scope(
         "macs", model=module_name
     )
-    assert [p.match for p in c.sections["profiles"]] == ["resnet50", "resnet50"]
+    assert [p.match for p in c.profiles] == ["resnet50", "resnet50"]
 
 
 def test_module_compare_measures_latency_and_memory(tmp_path: Path) -> None:
@@ -54,7 +54,8 @@ def test_profile_measure_rows_for_any_module() -> None:
 def test_compare_measure_options_apply_to_modules() -> None:
     c = compare(["resnet20", "tests.modules_fixture:cifar_resnet20"],
                 measure=Measure(latency=True, min_run_time=0.01))  # fmt: skip
-    rows = c.sections["latency"]
+    assert c.latency is not None
+    rows = c.latency.rows
     assert {r.model for r in rows} == {"resnet20", "tests.modules_fixture:cifar_resnet20"}
     assert all(r.ok for r in rows)
 

@@ -36,27 +36,19 @@ def comparison(out: Path) -> None:
     write_outputs(assemble(c), files, lambda path: print(f"writing {path}", file=sys.stderr))
 
 
-# The arguments of `archprobe check depth2` and `archprobe check forms --no-time` (the
-# command's defaults: C = 32, d = 4, 64 or 256 channels, 56×56 maps).
-CARDINALITY, WIDTH, SIZE = 32, 4, 56
-
-
 def proofs(out: Path) -> None:
     """``archprobe check depth2`` and ``forms --no-time``: text as printed, depth2 as HTML."""
-    from archprobe.proofs.depth2 import prove_depth2
-    from archprobe.proofs.forms import prove_forms
+    from archprobe.proofs.registry import PROOFS, ProofArgs
     from archprobe.report.export import stamp
     from archprobe.report.html.compare import proofs_html
     from archprobe.report.terminal.checks import proof_view
     from archprobe.report.terminal.latency import to_text
 
-    runs = (
-        ("depth2", [], lambda: prove_depth2(CARDINALITY, WIDTH, 64, SIZE)),
-        ("forms", ["--no-time"], lambda: prove_forms(CARDINALITY, WIDTH, 256, SIZE, None)),
-    )
-    for name, extra, prove in runs:
+    # `archprobe check depth2` and `archprobe check forms --no-time`: the command's defaults.
+    runs = (("depth2", [], ProofArgs()), ("forms", ["--no-time"], ProofArgs(time=False)))
+    for name, extra, args in runs:
         command = " ".join(["archprobe", "check", name, *extra])
-        found = prove()
+        (found,) = PROOFS[name](args)
         path = out / f"check_{name}.txt"
         print(f"writing {path}", file=sys.stderr)
         path.write_text(f"$ {command}\n{to_text(proof_view(found), width=120)}", encoding="utf-8")

@@ -8,7 +8,7 @@ its own output), so an export of the results carries every number a report shows
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -74,18 +74,6 @@ class Comparison:
             parts.append(self.latency.to_results())
         parts += [r.to_results() for r in (*self.roofline, *self.reference_roofline)]
         return Results(e for part in parts for e in part.entries)
-
-    @property
-    def sections(self) -> Mapping[str, list[Any]]:
-        """The parts under the names of the old ``sections`` dict, for callers not yet moved to
-        the typed fields (read-only; "latency" holds the rows, "ratios" the ratios)."""
-        parts: dict[str, Sequence[Any]] = {
-            "counters": self.counters, "memory": self.memory, "roofline": self.roofline,
-            "profiles": self.profiles,
-        }  # fmt: skip
-        if self.latency is not None:
-            parts.update(latency=self.latency.rows, ratios=self.latency.ratios)
-        return {k: list(v) for k, v in parts.items() if v}
 
     def to_frame(self) -> pd.DataFrame:
         return self.results.to_frame()

@@ -8,7 +8,8 @@ torchvision checkpoint of the same architecture loads with ``strict=True``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -36,24 +37,43 @@ def _named(nodes: tuple[Node, ...]) -> list[tuple[str, nn.Module]]:
     return [(n.name, build_node(n)) for n in nodes]
 
 
+def _seq(node: Seq) -> nn.Module:
+    return nn.Sequential(OrderedDict(_named(node.children)))
+
+
+def _residual(node: Residual) -> nn.Module:
+    shortcut = build_node(node.shortcut) if node.shortcut is not None else None
+    return ResidualBlock(_named(node.body), shortcut, _named(node.post))
+
+
+def _parallel(node: Parallel) -> nn.Module:
+    return ParallelBranches(_named(node.branches), node.merge)
+
+
+def _gate(node: Gate) -> nn.Module:
+    combine = (node.combine.name, op_module(node.combine))
+    return GateBlock(_named(node.pre), _named(node.body), combine)
+
+
+def _split(node: Split) -> nn.Module:
+    carry = [node.carries(i) for i in range(len(node.branches))]
+    return SplitBlock(node.chunks, [_named(b) for b in node.branches], carry)
+
+
+_MODULES: dict[type, Callable[[Any], nn.Module]] = {
+    OpNode: op_module,
+    Seq: _seq,
+    Residual: _residual,
+    Parallel: _parallel,
+    Gate: _gate,
+    Split: _split,
+}
+"""The module of every structural node type (the memory replay has the same table, walk.py)."""
+
+
 def build_node(node: Node) -> nn.Module:
     """The module for one node (recursively)."""
-    if isinstance(node, OpNode):
-        return op_module(node)
-    if isinstance(node, Seq):
-        return nn.Sequential(OrderedDict(_named(node.children)))
-    if isinstance(node, Residual):
-        shortcut = build_node(node.shortcut) if node.shortcut is not None else None
-        return ResidualBlock(_named(node.body), shortcut, _named(node.post))
-    if isinstance(node, Parallel):
-        return ParallelBranches(_named(node.branches), node.merge)
-    if isinstance(node, Gate):
-        combine = (node.combine.name, op_module(node.combine))
-        return GateBlock(_named(node.pre), _named(node.body), combine)
-    assert isinstance(node, Split)
-    branches = [_named(b) for b in node.branches]
-    carry = [node.carries(i) for i in range(len(node.branches))]
-    return SplitBlock(node.chunks, branches, carry)
+    return _MODULES[type(node)](node)
 
 
 def _init_weights(model: nn.Module, zero_init_residual: bool) -> None:

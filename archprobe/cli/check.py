@@ -7,9 +7,6 @@ torch is imported only when a proof runs (``forms``, ``depth2``, ``equivalences`
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -25,53 +22,10 @@ from archprobe.cli.options import (
     WidthOpt,
 )
 from archprobe.errors import ArchprobeError
-
-if TYPE_CHECKING:
-    from archprobe.proofs.results import Proof
+from archprobe.proofs.registry import PROOFS, ProofArgs
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
-
-
-@dataclass(frozen=True)
-class ProofArgs:
-    """The command-line knobs a proof may use."""
-
-    cardinality: int
-    width: int
-    channels: int | None
-    size: int
-    batch: int
-    time: bool
-    min_time: float
-
-
-def _forms(a: ProofArgs) -> list[Proof]:
-    from archprobe.proofs.forms import prove_forms
-    from archprobe.proofs.timing import TimingPlan
-
-    plan = TimingPlan(a.batch, None, a.min_time) if a.time else None
-    return [prove_forms(a.cardinality, a.width, a.channels or 256, a.size, plan)]
-
-
-def _depth2(a: ProofArgs) -> list[Proof]:
-    from archprobe.proofs.depth2 import prove_depth2
-
-    return [prove_depth2(a.cardinality, a.width, a.channels or 64, a.size)]
-
-
-def _equivalences(a: ProofArgs) -> list[Proof]:
-    from archprobe.proofs.equivalences import prove_bn_fold, prove_shortcuts
-    from archprobe.proofs.twins import prove_twins
-
-    return [prove_bn_fold(a.channels or 64, a.size), prove_shortcuts(size=a.size), prove_twins()]
-
-
-PROOFS: dict[str, Callable[[ProofArgs], list[Proof]]] = {
-    "forms": _forms,
-    "depth2": _depth2,
-    "equivalences": _equivalences,
-}
 
 
 def _fail(exc: ArchprobeError) -> None:

@@ -286,7 +286,7 @@ def _measurements(
                 except (RuntimeError, ValueError) as exc:  # e.g. no (batch, classes) logits
                     notes.append(f"memory {mode} at batch {batch} not measured: {_first_line(exc)}")
                     continue
-                env = {"batch": batch, "mode": mode, "device": m.device, "method": m.method}
+                env = {"batch": batch, "mode": mode, "device": m.device, "memory_method": m.method}
                 values = {"peak_bytes": float(m.peak_bytes)}
                 entries.append(Entry(label, "", "memory", "measured", values, env))
     return entries, notes
