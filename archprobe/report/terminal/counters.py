@@ -65,7 +65,7 @@ def _totals(t: Table, rec: Reconciliation) -> None:
     t.add_row("total (MAC)", *[f"{r.total:,.0f}" if r.ok else "—" for r in rec.counters])
     t.add_row("", *[si(r.total, "MAC") if r.ok else "—" for r in rec.counters], style="bold")
     t.add_row("native total", *[_native_total(r) for r in rec.counters])
-    t.add_row("= conventions.py", *[_check(r) for r in rec.counters])
+    t.add_row("= ops' counting facts", *[_check(r) for r in rec.counters])
 
 
 def _why(r: CounterReport, baseline: CounterReport | None) -> str:
