@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 Shape = tuple[int, int, int]
@@ -44,6 +45,11 @@ class Cost(NamedTuple):
             self.read + other.read,
             self.written + other.written,
         )
+
+    @staticmethod
+    def total(costs: Iterable[Cost]) -> Cost:
+        """The sum of ``costs``, field by field in one pass (faster than chained ``+``)."""
+        return Cost(*map(sum, zip(*costs, strict=True)))  # no costs: zip() is empty, Cost()
 
     def times(self, n: int) -> Cost:
         """``n`` copies summed (a stage's repeated blocks), in one step instead of n additions."""

@@ -95,7 +95,9 @@ class Op:
         """Cost given the output shape already computed by :meth:`out_shape` (the graph walk):
         every input and weight is read once, the output written once (ShuffleNet V2 §2)."""
         own = self.own_cost(x, y)
-        read = numel(x) + sum(numel(o) for o in others) + own.params + self.state_read(x)
+        read = numel(x) + own.params + self.state_read(x)
+        if others:  # most ops have one input: no generator on the hot path of a sweep
+            read += sum(numel(o) for o in others)
         return Cost(own.params, own.buffers, own.macs, own.acts, read, numel(y))
 
     def param_tensors(self) -> int:

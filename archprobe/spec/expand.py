@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from archprobe.spec.schema import ArchSpec
 
 CACHE = 1 << 14
+BLOCK_CACHE = 1 << 10  # built blocks are many objects (GC-tracked); a sweep caches their costs
 
 
 @lru_cache(maxsize=CACHE)
@@ -32,19 +33,23 @@ def stem_nodes(p: StemParams, channels: int) -> tuple[tuple[Node, ...], int]:
     return get_stem(p.type).expand(p, channels)
 
 
-@lru_cache(maxsize=CACHE)
+@lru_cache(maxsize=BLOCK_CACHE)
 def block_node(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
-    """One block (cached: a stage's repeated blocks and a sweep's shared ones are one object)."""
+    """One block (cached: the blocks a stage repeats are one object)."""
     return get_block(p.type).expand(p, cin, cout, stride, name)
 
 
-@lru_cache(maxsize=CACHE)
 def transition_node(
     p: TransitionParams, cin: int, cout: int, stride: int, name: str
 ) -> Node | None:
     """The layers between two stages where the shape changes, or None (cached)."""
-    if stride == 1 and cin == cout:
+    if (stride == 1 and cin == cout) or p.type == "none":  # no lookup on the sweep's hot path
         return None
+    return _transition(p, cin, cout, stride, name)
+
+
+@lru_cache(maxsize=CACHE)
+def _transition(p: TransitionParams, cin: int, cout: int, stride: int, name: str) -> Node | None:
     return get_transition(p.type).expand(p, cin, cout, stride, name)
 
 
@@ -54,11 +59,27 @@ def head_nodes(p: HeadParams, cin: int) -> tuple[Node, ...]:
     return get_head(p.type).expand(p, cin)
 
 
-def _block(p: BlockParams, cin: int, cout: int, stride: int, scope: str) -> Node:
-    try:
-        return block_node(p, cin, cout, stride, scope.rsplit(".", 1)[1])
-    except GraphError as exc:
-        raise exc.within(scope) from None
+@dataclass(frozen=True)
+class BlockCall:
+    """One block of a stage as the part registry will expand it: its knobs and its shape
+    arguments. Hashable and cheap, so a sweep can key costs on it without building the block."""
+
+    params: BlockParams
+    cin: int
+    cout: int
+    stride: int
+    scope: str  # layer2.0: the first block; layer2.1: the one repeated after it
+
+    def node(self) -> Node:
+        """The block's nodes (cached by the part's arguments).
+
+        Raises:
+            GraphError: an impossible block, scoped to ``scope``.
+        """
+        try:
+            return block_node(self.params, self.cin, self.cout, self.stride, self.scope[-1:])
+        except GraphError as exc:
+            raise exc.within(self.scope) from None
 
 
 @dataclass(frozen=True)
@@ -67,15 +88,16 @@ class StagePlan:
 
     name: str
     transition: tuple[Node, ...]
-    first: Node
-    repeat: Node | None
+    first: BlockCall
+    repeat: BlockCall | None
     depth: int
 
     def node(self) -> Seq:
         """The stage with all its blocks named ``0 … depth-1`` (torchvision ``layerN.j``)."""
-        blocks = [self.first]
+        blocks = [self.first.node()]
         if self.repeat is not None:
-            blocks += [replace(self.repeat, name=str(j)) for j in range(1, self.depth)]
+            repeat = self.repeat.node()
+            blocks += [replace(repeat, name=str(j)) for j in range(1, self.depth)]
         return Seq(self.name, tuple(blocks))
 
 
@@ -104,8 +126,8 @@ def plan_stage(spec: ArchSpec, i: int, cin: int, block: BlockParams | None = Non
         cin, stride = stage.width, 1
     else:
         stride = stage.stride
-    first = _block(p, cin, stage.width, stride, f"{name}.0")
-    repeat = _block(p, stage.width, stage.width, 1, f"{name}.1") if stage.depth > 1 else None
+    first = BlockCall(p, cin, stage.width, stride, f"{name}.0")
+    repeat = BlockCall(p, stage.width, stage.width, 1, f"{name}.1") if stage.depth > 1 else None
     return StagePlan(name, (trans,) if trans else (), first, repeat, stage.depth)
 
 
@@ -153,10 +175,10 @@ def expand(spec: ArchSpec) -> Graph:
     """
     size = spec.input.size
     try:
-        parts = plan(spec)
+        sections = _sections(plan(spec))
     except GraphError as exc:
         raise _located(spec, _stage_path(exc), str(exc)) from None
-    graph = Graph(spec.name, (spec.input.channels, size, size), _sections(parts))
+    graph = Graph(spec.name, (spec.input.channels, size, size), sections)
     try:
         graph.leaves  # noqa: B018  (shape propagation; fails early with a located error)
     except GraphError as exc:

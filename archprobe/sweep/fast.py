@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from archprobe.blocks.base import BlockParams
 from archprobe.graph.cost import Cost, Shape
 from archprobe.graph.facts import Leaf
 from archprobe.graph.nodes import Node, walk_seq
-from archprobe.spec.expand import plan
+from archprobe.spec.expand import BlockCall, plan
 from archprobe.spec.schema import ArchSpec
 
 _COSTS: dict[tuple[int, Shape], tuple[object, Cost, Shape]] = {}
@@ -42,23 +43,31 @@ class SpecCost:
     stages: tuple[StageCost, ...]
 
 
-def part_cost(part: Node | tuple[Node, ...], x: Shape) -> tuple[Cost, Shape]:
+def part_cost(part: Node | tuple[Node, ...], x: Shape, memo: bool = True) -> tuple[Cost, Shape]:
     """Cost and output shape of a node (or nodes in order) on ``x`` (raises ``GraphError``).
 
     Memoised by the part's identity: the plan's parts are cached objects that recur across
     specs, and each entry keeps its part alive, so an identity is never reused while its entry
     exists (hashing a whole block per lookup would cost more than the walk it saves)."""
     key = (id(part), x)
-    hit = _COSTS.get(key)
+    hit = _COSTS.get(key) if memo else None
     if hit is not None and hit[0] is part:
         return hit[1], hit[2]
     leaves: list[Leaf] = []
     y = walk_seq(part if isinstance(part, tuple) else (part,), x, "", leaves)
-    cost = sum((leaf.cost for leaf in leaves), Cost())
-    if len(_COSTS) >= MAX_COSTS:
-        _COSTS.clear()
-    _COSTS[key] = (part, cost, y)
+    cost = Cost.total(leaf.cost for leaf in leaves)
+    if memo:
+        if len(_COSTS) >= MAX_COSTS:
+            _COSTS.clear()
+        _COSTS[key] = (part, cost, y)
     return cost, y
+
+
+@lru_cache(maxsize=MAX_COSTS)
+def block_cost(call: BlockCall, x: Shape) -> tuple[Cost, Shape]:
+    """Cost and output shape of one block on ``x``, keyed by its arguments: a hit builds nothing,
+    and the cache holds only numbers (no graph objects for the garbage collector to scan)."""
+    return part_cost(call.node(), x, memo=False)
 
 
 def spec_cost(spec: ArchSpec, blocks: Sequence[BlockParams] | None = None) -> SpecCost:
@@ -71,11 +80,15 @@ def spec_cost(spec: ArchSpec, blocks: Sequence[BlockParams] | None = None) -> Sp
     stages: list[StageCost] = []
     for stage, depth in zip(parts.stages, (s.depth for s in spec.stages), strict=True):
         in_shape = x
-        trans, x = part_cost(stage.transition, x)
-        first, x = part_cost(stage.first, x)
-        first, stage_total, repeat = trans + first, trans + first, None
+        if stage.transition:  # most stages have none: no walk, no addition
+            trans, x = part_cost(stage.transition, x)
+            first, x = block_cost(stage.first, x)
+            first = trans + first
+        else:
+            first, x = block_cost(stage.first, x)
+        stage_total, repeat = first, None
         if stage.repeat is not None:
-            repeat, x = part_cost(stage.repeat, x)
+            repeat, x = block_cost(stage.repeat, x)
             stage_total = stage_total + repeat.times(depth - 1)
         stages.append(StageCost(first, repeat, stage_total, in_shape))
         total = total + stage_total
