@@ -49,7 +49,7 @@ class Res2Net:
     """Res2Net: 1x1, [3x3 on split i + output of split i−1] × (s−1), 1x1. The block with a
     projection (first of each stage) is the 'stage' form: strided 3x3s without the carries and
     an AvgPool2d(3, stride, 1) on the last split (official ``stype='stage'``; timm ``is_first``).
-    Module names as timm with the splits under ``splits``: ``splits.convs.i``, ``splits.bns.i``."""
+    Module names as timm ``Bottle2neck``: ``convs.i``, ``bns.i``, ``pool`` on the block."""
 
     Params: ClassVar[type[BlockParams]] = Res2NetParams
 
@@ -70,8 +70,8 @@ def hierarchical_splits(width: int, scale: int, stride: int, groups: int, stage:
     """Res2Net's 3×3s (facts §4.1, official ``Bottle2neck``): the input split into ``scale``
     chunks of ``width``; chunk i (< s−1) goes through 3×3 conv, BN, ReLU after adding the
     previous chunk's output ('normal' form); the last chunk passes unchanged, or through
-    ``AvgPool2d(3, stride, 1)`` in the 'stage' form (no adds, strided convs). timm names:
-    ``convs.i``, ``bns.i``, one ``relu``, ``pool``."""
+    ``AvgPool2d(3, stride, 1)`` in the 'stage' form (no adds, strided convs). Inline, with timm's
+    names on the block itself: ``convs.i``, ``bns.i``, one ``relu``, ``pool``."""
     if scale < 2:
         raise GraphError(
             f"res2net scale {scale}: needs at least 2 splits (scale 1 is a bottleneck)"
@@ -87,4 +87,4 @@ def hierarchical_splits(width: int, scale: int, stride: int, groups: int, stage:
     last = (OpNode("pool", AvgPool(3, stride, 1)),) if stage else ()
     carry = tuple(not stage and 0 < i < scale - 1 for i in range(scale))
     label = f"3×3, {width}, ×{scale - 1} hierarchical"
-    return Split("splits", (width,) * scale, (*branches, last), carry, label)
+    return Split("", (width,) * scale, (*branches, last), carry, label)

@@ -8,13 +8,13 @@ the node; the memory model's replay follows exactly these forwards (what each ke
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-Named = Sequence[tuple[str, nn.Module]]
+Step = Callable[[torch.Tensor], torch.Tensor]
 
 
 def add_child(parent: nn.Module, name: str, module: nn.Module) -> nn.Module:
@@ -32,13 +32,29 @@ def add_child(parent: nn.Module, name: str, module: nn.Module) -> nn.Module:
     return module
 
 
-def _register(parent: nn.Module, named: Named) -> list[nn.Module]:
-    return [add_child(parent, name, module) for name, module in named]
+class Inline:
+    """A structural node with no module of its own (graph name ""): its children are registered
+    on the enclosing module, which runs their data flow with :meth:`attach`'s step (timm's
+    Bottle2neck keeps ``convs.i``, ``bns.i`` and ``pool`` on the block itself)."""
+
+    def attach(self, parent: nn.Module) -> Step:
+        """Register the children on ``parent``; return the callable that runs them."""
+        raise NotImplementedError
 
 
-def run(modules: Sequence[nn.Module], x: torch.Tensor) -> torch.Tensor:
+Named = Sequence[tuple[str, "nn.Module | Inline"]]
+
+
+def _register(parent: nn.Module, named: Named) -> list[Step]:
+    return [
+        module.attach(parent) if isinstance(module, Inline) else add_child(parent, name, module)
+        for name, module in named
+    ]
+
+
+def run(steps: Sequence[Step], x: torch.Tensor) -> torch.Tensor:
     """``for m in modules: out = m(out)``, as ``nn.Sequential.forward`` does."""
-    for m in modules:
+    for m in steps:
         x = m(x)
     return x
 
@@ -57,6 +73,18 @@ class OpModule(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{type(self.op).__name__}: {self.op.label()}"
+
+
+class Chain(nn.Module):
+    """A sequence holding an inline node (a plain Res2Net block: ``nn.Sequential`` cannot run a
+    step that is not a module); otherwise sequences are ``nn.Sequential``."""
+
+    def __init__(self, named: Named) -> None:
+        super().__init__()
+        self._steps = _register(self, named)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return run(self._steps, x)
 
 
 class ResidualBlock(nn.Module):
@@ -114,21 +142,45 @@ class GateBlock(nn.Module):
         return out
 
 
-class SplitBlock(nn.Module):
+class SplitRun:
     """Channel chunks through their branches, each first adding the previous output where it
-    carries (Res2Net), concatenated; branch children inline, shared names one module."""
+    carries (Res2Net), concatenated; over modules registered on its owner."""
+
+    def __init__(
+        self, chunks: Sequence[int], branches: list[list[Step]], carry: list[bool]
+    ) -> None:
+        self.chunks, self.branches, self.carry = list(chunks), branches, carry
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(x, self.chunks, 1)
+        outs: list[torch.Tensor] = []
+        for i, (part, branch) in enumerate(zip(parts, self.branches, strict=True)):
+            h = outs[-1] + part if self.carry[i] and outs else part
+            outs.append(run(branch, h))
+        return torch.cat(outs, 1)
+
+
+class InlineSplit(Inline):
+    """A split whose branch children live on the enclosing module (a ``Split`` named "")."""
+
+    def __init__(
+        self, chunks: Sequence[int], branches: Sequence[Named], carry: Sequence[bool]
+    ) -> None:
+        self.chunks, self.branches, self.carry = chunks, branches, list(carry)
+
+    def attach(self, parent: nn.Module) -> Step:
+        return SplitRun(self.chunks, [_register(parent, b) for b in self.branches], self.carry)
+
+
+class SplitBlock(nn.Module):
+    """A split with a module of its own; branch children inline, shared names one module."""
 
     def __init__(
         self, chunks: Sequence[int], branches: Sequence[Named], carry: Sequence[bool]
     ) -> None:
         super().__init__()
-        self.chunks, self.carry = list(chunks), list(carry)
-        self._branches = [_register(self, named) for named in branches]
+        self._run = InlineSplit(chunks, branches, carry).attach(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = torch.split(x, self.chunks, 1)
-        outs: list[torch.Tensor] = []
-        for i, (part, branch) in enumerate(zip(parts, self._branches, strict=True)):
-            h = outs[-1] + part if self.carry[i] and outs else part
-            outs.append(run(branch, h))
-        return torch.cat(outs, 1)
+        out: torch.Tensor = self._run(x)
+        return out

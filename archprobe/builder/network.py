@@ -15,7 +15,10 @@ import torch
 from torch import nn
 
 from archprobe.builder.modules import (
+    Chain,
     GateBlock,
+    Inline,
+    InlineSplit,
     OpModule,
     ParallelBranches,
     ResidualBlock,
@@ -33,12 +36,22 @@ def op_module(node: OpNode) -> nn.Module:
     return OpModule(node.op) if module is None else module
 
 
-def _named(nodes: tuple[Node, ...]) -> list[tuple[str, nn.Module]]:
-    return [(n.name, build_node(n)) for n in nodes]
+def _named(nodes: tuple[Node, ...]) -> list[tuple[str, nn.Module | Inline]]:
+    """Each node's module under its name; a split named "" is inline (no module of its own)."""
+    return [(n.name, _inline(n) if not n.name else build_node(n)) for n in nodes]
+
+
+def _inline(node: Node) -> Inline:
+    if not isinstance(node, Split):
+        raise TypeError(f"only a split can be inline (nameless), not a {type(node).__name__}")
+    carry = [node.carries(i) for i in range(len(node.branches))]
+    return InlineSplit(node.chunks, [_named(b) for b in node.branches], carry)
 
 
 def _seq(node: Seq) -> nn.Module:
-    return nn.Sequential(OrderedDict(_named(node.children)))
+    if all(n.name for n in node.children):
+        return nn.Sequential(OrderedDict((n.name, build_node(n)) for n in node.children))
+    return Chain(_named(node.children))
 
 
 def _residual(node: Residual) -> nn.Module:
@@ -118,7 +131,7 @@ def build(
     graph = spec if isinstance(spec, Graph) else expand(spec)
     target = default_device() if device is None else torch.device(device)
     with target:
-        model = nn.Sequential(OrderedDict(_named(graph.nodes)))
+        model = nn.Sequential(OrderedDict((n.name, build_node(n)) for n in graph.nodes))
         if target.type != "meta":
             _init_weights(model, zero_init_residual)
     return model

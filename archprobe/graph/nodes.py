@@ -26,7 +26,9 @@ _CAT = Concat()
 
 
 def join(prefix: str, name: str) -> str:
-    """``layer1.0`` + ``conv1`` -> ``layer1.0.conv1``."""
+    """``layer1.0`` + ``conv1`` -> ``layer1.0.conv1``; a nameless (inline) node adds nothing."""
+    if not name:
+        return prefix
     return f"{prefix}.{name}" if prefix else name
 
 
@@ -135,6 +137,7 @@ class Split:
     Res2Net's hierarchical 3×3s (Gao et al. §3.1) carry; ShuffleNet V2's channel split does not.
     Branch children are registered directly on the node's module, and a name several branches
     use is one module (Res2Net's single ``relu``); an empty branch passes its chunk through.
+    Named "", the split is inline: its children belong to the enclosing module (timm's names).
     """
 
     name: str

@@ -107,7 +107,7 @@ def test_bad_solve_is_located(tmp_path: Path, solve: str, needle: str) -> None:
 # solver's fast path, and reads the group width off the built graph's grouped conv.
 BASES = {"basic": "resnet18", "bottleneck": "resnet50", "res2net": "res2net50_26w_4s",
          "resnest": "resnest50"}  # fmt: skip
-GROUPED_CONV = {"basic": "conv1", "bottleneck": "conv2", "res2net": "splits.convs.0",
+GROUPED_CONV = {"basic": "conv1", "bottleneck": "conv2", "res2net": "convs.0",
                 "resnest": "conv2.conv"}  # fmt: skip
 
 
