@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from archprobe.analysis.analytic import Analysis, analyze, analyze_spec
 from archprobe.analysis.compare import Comparison, compare
-from archprobe.analysis.results import Results
+from archprobe.analysis.results import Results, register_view
 from archprobe.errors import ArchprobeError, SpecError
 from archprobe.spec import ArchSpec, list_specs, load_spec
 from archprobe.spec.expand import expand
@@ -44,6 +44,25 @@ __all__ = [
     "load_spec",
     "profile",
 ]
+
+
+def _notebook_view(kind: str) -> Any:
+    """The ``kind`` view of ``report/html/notebook.py``, imported (with plotly) when first drawn.
+
+    Registered here because this module sits above every layer: analysis/, checks/ and sweep/
+    are below report/ and may not import it, even lazily (tests/test_boundaries.py).
+    """
+
+    def view(obj: object) -> Any:
+        from archprobe.report.html import notebook
+
+        return getattr(notebook, kind)(obj)
+
+    return view
+
+
+register_view("html", _notebook_view("html"))
+register_view("figures", _notebook_view("figures"))
 
 
 def __getattr__(name: str) -> Any:

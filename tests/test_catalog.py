@@ -6,6 +6,8 @@ The ground truth here is the second counter: PyTorch's own ``numel`` and ``FlopC
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -13,6 +15,7 @@ from archprobe.analysis.analytic import analyze_spec
 from archprobe.analysis.counters.runtime import flop_counts
 from archprobe.builder.network import build
 from archprobe.spec import list_specs, load_spec
+from archprobe.spec.catalog import list_traits
 
 CATALOG = [e.name for e in list_specs()]
 
@@ -61,6 +64,20 @@ def test_built_module_matches_analytic(name: str) -> None:
     for block, _ in model.layer1.named_children():
         scope = f"layer1.{block}"
         assert flops.get(scope, 0) == 2 * a.results.total("macs", scope), scope
+
+
+@pytest.mark.parametrize("trait", [t.name for t in list_traits()])
+def test_every_trait_mixes_into_resnet50(trait: str, tmp_path: Path) -> None:
+    """A trait is no network (not in ``CATALOG``), but mixed in by name it builds one whose
+    module agrees with the analytic counts."""
+    assert trait not in CATALOG
+    path = tmp_path / f"r50_{trait}.yaml"
+    path.write_text(f"extends: [resnet50, {trait}]\nname: r50_{trait}\n", encoding="utf-8")
+    a = analyze_spec(path)
+    model = build(a.spec, device="meta")
+    assert sum(p.numel() for p in model.parameters()) == a.results.total("params")
+    plain = {"name", "paper", "published"}
+    assert a.spec.model_dump(exclude=plain) != load_spec("resnet50").model_dump(exclude=plain)
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnext50_32x4d", "resnet20", "plain18"])

@@ -3,7 +3,9 @@
 The analytic part needs no torch; counters, memory, latency and roofline measurements are
 imported lazily when asked for. Each part is a typed field of :class:`Comparison`, and
 ``Comparison.results`` is the union of the Results entries of every part (each analyzer converts
-its own output), so an export of the results carries every number a report shows.
+its own output), so an export of the results carries every number a report shows. In a notebook
+a comparison shows its totals and stage bars (``_repr_html_``), and ``figure()`` returns the HTML
+report's plotly figures; both are drawn by report/ (see ``analysis/results.py``, ``VIEWS``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from archprobe.analysis.analytic import Analysis, analyze_spec
 from archprobe.analysis.memory.results import MemoryPair
-from archprobe.analysis.results import Results
+from archprobe.analysis.results import Results, draw, name_list
 from archprobe.analysis.timing.devices import H100_SXM
 from archprobe.analysis.timing.roofline import RooflineReport, analytic_roofline
 from archprobe.builder.user_model import is_module_ref
@@ -77,6 +79,42 @@ class Comparison:
 
     def to_frame(self) -> pd.DataFrame:
         return self.results.to_frame()
+
+    @property
+    def names(self) -> list[str]:
+        """The models' names (specs, or profiled modules), the baseline first."""
+        return [a.name for a in self.models] or [p.name for p in self.profiles]
+
+    def parts(self) -> list[str]:
+        """What was computed or measured, in words: ``analytic``, ``counters``, ``memory at
+        batch 1, 32``, ``latency at batch 1``, ``roofline`` (measured) ..."""
+        out = ["analytic" if self.models else "profiled (dispatch)"]
+        out += ["counters"] if self.counters else []
+        if self.memory:
+            batches = dict.fromkeys(str(p.prediction.batch) for p in self.memory)
+            measured = " (measured)" if any(p.measurement for p in self.memory) else ""
+            out.append(f"memory{measured} at batch {', '.join(batches)}")
+        if self.latency is not None:
+            batches = dict.fromkeys(str(r.batch) for r in self.latency.rows)
+            devices = dict.fromkeys(str(r.env.get("device", "?")) for r in self.latency.rows)
+            out.append(f"latency at batch {', '.join(batches)} on {', '.join(devices)}")
+        out += ["roofline"] if self.roofline else []
+        return out
+
+    def __repr__(self) -> str:
+        return f"Comparison({name_list(self.names, ' vs ')}: {', '.join(self.parts())})"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: totals with deltas, stage bars and, when measured, the roofline."""
+        html: str = draw("html", self)
+        return html
+
+    def figure(self) -> dict[str, Any]:
+        """The HTML report's plotly figures, by name (``stages``, ``roofline``, and, when
+        measured, ``roofline-measured``, ``latency``), styled as on the page: ``.show()`` one.
+        Without ``--roofline`` measurements the roofline is the reference device's (analytic)."""
+        figures: dict[str, Any] = draw("figures", self)
+        return figures
 
 
 def _unique_names(seen: list[str]) -> None:

@@ -4,14 +4,20 @@ Stored wide, one :class:`Entry` per (model, scope, op, method) with a dict of me
 analysis creates one per op and must stay cheap; read long, as rows of (model, scope, op, metric,
 value, unit, method), by reports and :meth:`Results.to_frame`. Queries follow fvcore's ``total`` /
 ``by_module`` / ``by_operator`` with named scopes. pandas is imported only by ``to_frame``.
+
+Result objects draw themselves in a notebook (``_repr_html_``, ``figure()``) through
+:data:`VIEWS`: the drawing lives in ``report/html/notebook.py``, a layer above this one that
+analysis/ never imports (tests/test_boundaries.py), so ``archprobe/__init__.py`` registers it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from archprobe.errors import ArchprobeError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,6 +96,35 @@ def in_scope(scope: str, prefix: str) -> bool:
     return not prefix or scope == prefix or scope.startswith(prefix + ".")
 
 
+View = Callable[[Any], Any]
+VIEWS: dict[str, View] = {}
+"""How result objects are drawn outside the terminal, by kind: ``"html"`` (a notebook's
+``_repr_html_``) and ``"figures"`` (``figure()``: plotly figures by name). Registered once, by
+``archprobe/__init__.py``, from ``report/html/notebook.py``."""
+
+
+def register_view(kind: str, view: View) -> None:
+    """Register the view of ``kind``; a second one for the same kind is an error (STYLE 6)."""
+    if kind in VIEWS:
+        raise ValueError(f"a {kind!r} view is already registered: {VIEWS[kind]!r}")
+    VIEWS[kind] = view
+
+
+def draw(kind: str, obj: object) -> Any:
+    """``obj`` drawn by the registered view of ``kind`` (``"html"`` or ``"figures"``)."""
+    view = VIEWS.get(kind)
+    if view is None:
+        raise ArchprobeError(f"no {kind!r} view is registered; `import archprobe` registers them")
+    return view(obj)
+
+
+def name_list(names: Sequence[str], sep: str = ", ", most: int = 3, width: int = 40) -> str:
+    """Names for a one-line repr: at most ``most`` of them, each cut to ``width`` characters."""
+    cut = [n if len(n) <= width else n[: width - 1] + "…" for n in names[:most]]
+    more = f" (+{len(names) - most} more)" if len(names) > most else ""
+    return sep.join(cut) + more
+
+
 class Results:
     """Entries of one or more models; every query is a sum over matching entries."""
 
@@ -98,6 +133,15 @@ class Results:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def __repr__(self) -> str:
+        methods = ", ".join(dict.fromkeys(e.method for e in self.entries)) or "empty"
+        return f"Results({name_list(self.models)}: {len(self.entries)} entries, {methods})"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: per-image totals per model, per-scope details (report/)."""
+        html: str = draw("html", self)
+        return html
 
     def __add__(self, other: Results) -> Results:
         return Results(self.entries + other.entries)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archprobe.analysis.results import Results
+from archprobe.analysis.results import Results, draw
 from archprobe.checks import aggregation, shapes  # noqa: F401  (registration side effect)
 from archprobe.checks.finding import SEVERITIES, Finding, Hit, Severity
 from archprobe.checks.registry import CHECKS, Check, register_check
@@ -72,6 +72,20 @@ class SpecCheck:
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
+
+    def summary(self) -> str:
+        """``2 warnings, 1 info`` (severities that occur), or ``no findings``."""
+        counts = [(self.count(s), s) for s in SEVERITIES]
+        words = [f"{n} {s}{'s' if n > 1 and s != 'info' else ''}" for n, s in counts if n]
+        return ", ".join(words) or "no findings"
+
+    def __repr__(self) -> str:
+        return f"SpecCheck({self.name}: {self.summary()}; {self.checks_run} checks)"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the findings as a table, located (drawn by report/)."""
+        html: str = draw("html", self)
+        return html
 
 
 def check_spec(ref: ArchSpec | str | Path) -> SpecCheck:

@@ -6,9 +6,12 @@ Start-up matters: nothing here imports torch or pandas; commands that need them 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
 
 from archprobe.cli.common import err, out, user_errors
 from archprobe.cli.options import (
@@ -19,6 +22,7 @@ from archprobe.cli.options import (
     ResolvedOpt,
     SchemaOutputOpt,
     SpecArg,
+    TraitsOpt,
 )
 
 app = typer.Typer(
@@ -31,19 +35,45 @@ app = typer.Typer(
 
 
 @app.command("list")
-def list_cmd() -> None:
-    """List the catalog with params and MACs.
+def list_cmd(traits: TraitsOpt = False) -> None:
+    """List the catalog with params and MACs; --traits: the traits and what each one sets.
 
-    Example: archprobe list
+    Example: archprobe list; archprobe list --traits
     """
     from archprobe.analysis.analytic import analyze_spec
     from archprobe.report.terminal.table import catalog_table
     from archprobe.spec import list_specs
 
     with user_errors():
+        if traits:
+            out.print(_traits_table())
+            return
         entries = [(e, analyze_spec(e.path)) for e in list_specs()]
         entries.sort(key=lambda ea: (ea[0].path.parent.name, ea[1].results.total("macs")))
         out.print(catalog_table(entries))
+
+
+def _traits_table() -> Table:
+    """Each trait: its catalog name, file and the key paths it sets."""
+    from archprobe.spec.catalog import list_traits
+    from archprobe.spec.loader import load_trait
+
+    t = Table(title=Text("archprobe traits: mix in with `extends: [base, trait]`"))
+    for column in ("trait", "file", "sets"):
+        t.add_column(column, no_wrap=column != "sets")
+    for entry in list_traits():
+        sets = load_trait(entry.path).items()
+        shown = ", ".join(f"{k}: {v if isinstance(v, str) else json.dumps(v)}" for k, v in sets)
+        t.add_row(Text(entry.name), Text(_shown_path(entry.path)), Text(shown))  # no markup
+    return t
+
+
+def _shown_path(path: Path) -> str:
+    """A path relative to the working directory when under it, else as given."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 @app.command()

@@ -187,3 +187,12 @@ def parse_measurements(text: str) -> set[str]:
             param_hint="--measure",
         )
     return asked
+
+
+# --- list --traits ------------------------------------------------------------------------------
+TraitsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--traits", help="List the traits: partial specs to mix in with `extends: [base, trait]`."
+    ),
+]

@@ -1,4 +1,8 @@
-"""Load a spec: catalog lookup, strict YAML, ``extends:``, per-stage block defaults, validation."""
+"""Load a spec: catalog lookup, strict YAML, ``extends:``, per-stage block defaults, validation.
+
+A trait (a partial spec with a ``trait:`` key, ``specs/traits/``) is refused here with the fix,
+``extends: [base, trait]``, rather than validated as a network missing half its keys.
+"""
 
 from __future__ import annotations
 
@@ -57,8 +61,46 @@ def resolve_stages(doc: dict[str, Any], smap: SourceMap) -> tuple[dict[str, Any]
     return {**doc, "stages": resolved}, smap
 
 
+def trait_settings(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The dotted key paths a (merged) partial spec sets, with their values; ``trait`` left out.
+
+    Mappings are walked (``stem: {type: deep}`` sets ``stem.type``); a list, a scalar or
+    ``null`` is one setting, as ``extends:`` replaces them whole.
+    """
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if not prefix and key == "trait":
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(trait_settings(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def _refuse_trait(doc: dict[str, Any], smap: SourceMap) -> None:
+    """A trait is half a network: say so, and how to use it, instead of a validation dump."""
+    if "trait" not in doc:
+        return
+    name = doc["trait"]
+    sets = list(trait_settings(doc))
+    shown = ", ".join(sets[:4]) + (", ..." if len(sets) > 4 else "")
+    raise SpecError(
+        f"{name!r} is a trait (a partial spec{' setting ' + shown if sets else ''}), not a "
+        f"network; mix it into one in a spec file: `extends: [resnet50, {name}]`",
+        smap[("trait",)].value if ("trait",) in smap else smap[()].value,
+        "trait",
+    )
+
+
 def validate(doc: dict[str, Any], smap: SourceMap) -> ArchSpec:
-    """Validate merged spec data; errors carry the file:line:col that set the bad key."""
+    """Validate merged spec data; errors carry the file:line:col that set the bad key.
+
+    Raises:
+        SpecError: located; for a trait, one line naming it and ``extends: [base, trait]``.
+    """
+    _refuse_trait(doc, smap)
     plugins.check()  # a plugin that failed would otherwise show as an "unknown block type"
     data, smap = resolve_stages(doc, smap)
     try:
@@ -78,6 +120,23 @@ def load_spec(ref: str | Path) -> ArchSpec:
     path = ref if isinstance(ref, Path) else find_spec(ref)
     doc, smap = load_merged(path, find_spec)
     return validate(doc, smap)
+
+
+def load_trait(ref: str | Path) -> dict[str, Any]:
+    """What a trait (catalog name or path) sets, after its own ``extends:``: dotted key paths
+    and values, e.g. ``{"stem.type": "deep", "stem.stem_width": 32}``.
+
+    Raises:
+        SpecError: when ``ref`` is no trait (a network, a partial spec without ``trait:``).
+    """
+    path = ref if isinstance(ref, Path) else find_spec(ref)
+    doc, smap = load_merged(path, find_spec)
+    if "trait" not in doc:
+        where = smap[()].value
+        raise SpecError(
+            f"{str(ref)!r} is not a trait (a trait file has a `trait: NAME` key)", where
+        )
+    return trait_settings(doc)
 
 
 def spec_from_dict(data: dict[str, Any], origin: str = "<dict>") -> ArchSpec:

@@ -2,8 +2,9 @@
 
 Rules (DESIGN §7.7, fvcore ``_BASE_`` made explicit): ``extends`` takes a catalog name, a path
 relative to the including file, or a list of either, applied left to right, then the child on top.
-Mappings merge, lists and scalars replace. ``name`` and ``aliases`` belong to the file that
-states them and are never inherited. Cycles are errors.
+Mappings merge, lists and scalars replace. ``name``, ``aliases``, ``published`` and ``trait``
+belong to the file that states them and are never inherited (so a network extending a trait is a
+network). Cycles are errors.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from archprobe.errors import SourceLoc, SpecError
 from archprobe.spec.strict_yaml import KeyPath, Located, SourceMap, load_yaml
 
-NOT_INHERITED = ("name", "aliases", "published")
+NOT_INHERITED = ("name", "aliases", "published", "trait")
 
 
 def _subtree(smap: SourceMap, prefix: KeyPath) -> SourceMap:

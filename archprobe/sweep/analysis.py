@@ -6,6 +6,9 @@ views follow pycls's sweep analysis (Radosavovic et al. 2019, "On Network Design
 Visual Recognition"; 2020, "Designing Network Design Spaces"): EDFs of a metric over a design
 space, and the trend of a metric along one axis.
 
+In a notebook, :func:`load_sweep` wraps the frame in a :class:`SweepFrame`, which shows a summary
+and the configs' exact costs (``_repr_html_``, drawn by report/) and has the views as methods.
+
 pandas is imported inside each function, never at module level: ``archprobe.sweep`` stays
 importable without pandas (and torch) for workers and analytic sweeps (tests/test_boundaries.py).
 """
@@ -14,8 +17,11 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from archprobe.analysis.results import draw, name_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -200,3 +206,54 @@ def bin_axis(df: pd.DataFrame, axis: str, bins: int = MAX_LEVELS) -> pd.Series:
         return values
     labels = pd.qcut(values, bins, labels=False, duplicates="drop")
     return values.groupby(labels).transform("median")
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: DataFrames do not compare to a bool
+class SweepFrame:
+    """A sweep database's frame (:func:`load_frame`) with its views as methods, for notebooks.
+
+    Attributes:
+        frame: one row per config, columns as :func:`load_frame` documents.
+        db: the database it was read from.
+    """
+
+    frame: pd.DataFrame
+    db: Path
+
+    @property
+    def sweeps(self) -> list[str]:
+        return [str(s) for s in dict.fromkeys(self.frame["sweep"])]
+
+    @property
+    def axes(self) -> list[str]:
+        return axis_columns(self.frame)
+
+    def pareto_front(self, x: str = "params", y: str = "macs") -> pd.DataFrame:
+        return pareto_front(self.frame, x, y)
+
+    def edf(self, metric: str, by: str | None = None) -> pd.DataFrame:
+        return edf(self.frame, metric, by)
+
+    def trend(self, axis: str, metric: str) -> pd.DataFrame:
+        return trend(self.frame, axis, metric)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        axes = name_list(self.axes) or "no axes"
+        return f"SweepFrame({name_list(self.sweeps)}: {len(self)} configs; axes {axes})"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: sweeps, axes and the configs' exact costs (drawn by report/)."""
+        html: str = draw("html", self)
+        return html
+
+
+def load_sweep(db: Path | str) -> SweepFrame:
+    """:func:`load_frame` wrapped for a notebook (the frame is ``.frame``).
+
+    Raises:
+        FileNotFoundError: when ``db`` does not exist.
+    """
+    return SweepFrame(load_frame(db), Path(db))

@@ -6,7 +6,8 @@ assembled :class:`~archprobe.report.assemble.Report` names, in its page order, e
 function of :data:`DRAW` (``draw(page, report)``); which sections exist is the assembly's
 decision, never this module's. plotly.js is inlined once in the head, every figure
 is a ``<div>`` plus its data, so the file opens with no network. Figures get fixed ids, so two
-runs write the same file apart from the footer's stamp.
+runs write the same file apart from the footer's stamp. :data:`FIGURES` lists every figure of a
+comparison; the notebook view (``notebook.py``, ``Comparison.figure()``) draws from it too.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from archprobe.report.html.page import Page, render_page
 
 SectionFn = Callable[[Page, Report], None]
 COLORS = ("#3b6fb6", "#d9822b", "#3a9a5b", "#b8403f", "#7b5ea7", "#8c6d31", "#c4569c")
-_CONFIG = {"displaylogo": False, "responsive": True}
+CONFIG = {"displaylogo": False, "responsive": True}
 _AXIS = {"showgrid": True, "gridcolor": "#e6e6ea", "linecolor": "#888", "ticks": "outside",
          "zeroline": False, "mirror": True, "exponentformat": "SI"}  # fmt: skip
 STAGE_METRICS = (
@@ -41,8 +42,8 @@ STAGE_METRICS = (
 )
 
 
-def figure_html(fig: go.Figure, div_id: str, height: int) -> str:
-    """A figure as a ``<div>`` and its script (plotly.js comes once, from the page head)."""
+def style_figure(fig: go.Figure, height: int) -> go.Figure:
+    """The report's look (white, gridded, legend on top) at ``height`` px, in place."""
     fig.update_layout(
         template="none", height=height, margin={"l": 70, "r": 20, "t": 50, "b": 50},
         font={"family": "system-ui, Helvetica, Arial, sans-serif", "size": 12},
@@ -51,9 +52,14 @@ def figure_html(fig: go.Figure, div_id: str, height: int) -> str:
     )  # fmt: skip
     fig.update_xaxes(**_AXIS)
     fig.update_yaxes(**_AXIS)
+    return fig
+
+
+def figure_html(fig: go.Figure, div_id: str, height: int) -> str:
+    """A figure as a ``<div>`` and its script (plotly.js comes once, from the page head)."""
     body = pio.to_html(
-        fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=_CONFIG,
-        default_width="100%", default_height=f"{height}px",
+        style_figure(fig, height), include_plotlyjs=False, full_html=False, div_id=div_id,
+        config=CONFIG, default_width="100%", default_height=f"{height}px",
     )  # fmt: skip
     return f'<div class="figure">{body}</div>'
 
@@ -167,22 +173,66 @@ def latency_figure(rows: Sequence[Any]) -> go.Figure:
     return fig
 
 
+def _stages(c: Comparison) -> go.Figure | None:
+    return stage_figure(c) if c.models else None
+
+
+def _roofline(c: Comparison) -> go.Figure | None:
+    reports, where = _reports(c)
+    return roofline_figure(reports, where) if reports else None
+
+
+def _roofline_measured(c: Comparison) -> go.Figure | None:
+    measured = c.roofline and all(r.measured for r in c.roofline)
+    return measured_roofline_figure(c.roofline) if measured else None
+
+
+def _latency(c: Comparison) -> go.Figure | None:
+    return latency_figure(c.latency.rows) if c.latency is not None else None
+
+
+FIGURES: dict[str, tuple[Callable[[Comparison], go.Figure | None], int]] = {
+    "stages": (_stages, 620),
+    "roofline": (_roofline, 520),
+    "roofline-measured": (_roofline_measured, 480),
+    "latency": (_latency, 420),
+}
+"""Every figure of a comparison: name (the page's div id is ``fig-<name>``) -> how it is drawn
+(None when the comparison lacks its part) and its height in px. The report's sections and the
+notebook's :meth:`Comparison.figure` both draw from here, so they show the same plots."""
+
+
+def draw_figure(c: Comparison, name: str) -> go.Figure | None:
+    """Figure ``name`` of :data:`FIGURES`, styled as on the page, or None when it has no data."""
+    draw, height = FIGURES[name]
+    fig = draw(c)
+    return None if fig is None else style_figure(fig, height)
+
+
+def comparison_figures(c: Comparison) -> dict[str, go.Figure]:
+    """Every figure the report would draw for ``c``, by name, in page order."""
+    drawn = {name: draw_figure(c, name) for name in FIGURES}
+    return {name: fig for name, fig in drawn.items() if fig is not None}
+
+
+def _figure_part(c: Comparison, name: str) -> list[str]:
+    fig = draw_figure(c, name)
+    return [] if fig is None else [figure_html(fig, f"fig-{name}", FIGURES[name][1])]
+
+
 def stages_section(page: Page, report: Report) -> None:
     s = page.section("stages", "Stages")
-    s.parts.append(figure_html(stage_figure(report.comparison), "fig-stages", 620))
+    s.parts += _figure_part(report.comparison, "stages")
     s.parts += tables.tables_of(report, "stages")
 
 
 def roofline_section(page: Page, report: Report) -> None:
     c = report.comparison
-    reports, where = _reports(c)
     s = page.section("roofline", "Per-layer roofline")
-    s.parts.append(figure_html(roofline_figure(reports, where), "fig-roofline", 520))
+    s.parts += _figure_part(c, "roofline")
     s.parts.append(f'<p class="note">{_ROOFLINE_NOTE}</p>')
     if c.roofline:
-        if all(r.measured for r in reports):
-            fig = measured_roofline_figure(reports)
-            s.parts.append(figure_html(fig, "fig-roofline-measured", 480))
+        s.parts += _figure_part(c, "roofline-measured")
         s.parts += tables.roofline_tables_html(report)
 
 
@@ -196,10 +246,8 @@ _ROOFLINE_NOTE = (
 
 
 def latency_section(page: Page, report: Report) -> None:
-    latency = report.comparison.latency
     s = page.section("latency", "Measured latency")
-    if latency is not None:
-        s.parts.append(figure_html(latency_figure(latency.rows), "fig-latency", 420))
+    s.parts += _figure_part(report.comparison, "latency")
     s.parts += tables.tables_of(report, "latency")
 
 
