@@ -23,6 +23,7 @@ CORE = [
     "archprobe.analysis.timing.layer_times",
     "archprobe.sweep.fast",
     "archprobe.report.assemble",
+    "archprobe.report.html.notebook",  # plotly only inside the functions that draw
     "archprobe.blocks",
     "archprobe.analysis.analytic",
     "archprobe.analysis.results",

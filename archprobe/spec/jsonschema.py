@@ -22,6 +22,11 @@ def file_schema() -> dict[str, Any]:
         "mappings merge, lists replace, the child wins.",
         "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
     }
+    schema["properties"]["trait"] = {
+        "description": "This file is a trait (a partial spec) with this catalog name, mixed into "
+        "networks with `extends: [base, NAME]`; a trait has no `name`.",
+        "type": "string",
+    }
     stage = StageSpec.model_json_schema()["properties"]
     override_props: dict[str, Any] = {}
     for block in BLOCKS.values():
