@@ -23,14 +23,31 @@ def binary_bytes(value: float) -> str:
     return f"{value:.0f} B"
 
 
+MINUS = "\u2212"
+"""The one minus sign of every delta and percentage shown (not the ASCII hyphen)."""
+
+
+def signed(value: float, spec: str = ".1f") -> str:
+    """``value`` with an explicit sign, formatted by ``spec``: ``+3.5``, ``−2.1``."""
+    text = format(value, "+" + spec)
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
 def signed_percent(new: float, old: float) -> str:
+    """The change from ``old`` to ``new`` in percent: ``+3.5%``, ``−2.1%``."""
     if old == 0:
         return "n/a"
-    return f"{(new - old) / old * 100:+.1f}%"
+    return signed((new - old) / old * 100) + "%"
 
 
 def signed_si(delta: float, unit: str = "") -> str:
-    return ("+" if delta >= 0 else "−") + si(abs(delta), unit)
+    """A signed difference with an SI prefix: ``+141.296 MMAC``, ``−528.128 k``."""
+    return ("+" if delta >= 0 else MINUS) + si(abs(delta), unit)
+
+
+def exact(value: float) -> int | float:
+    """A count as JSON gives it: an int when it is whole (params, MACs), else the float."""
+    return int(value) if float(value).is_integer() else value
 
 
 def parse_positive_ints(text: str) -> tuple[int, ...] | None:

@@ -86,6 +86,46 @@ def test_screenshot(
         print(f"\nbrowser screenshot: {png} ({WIDTH}×{height})")
 
 
+def _status(page: Path, width: int) -> dict[str, str]:
+    """The page's render status in a window ``width`` pixels wide, and its script errors."""
+    dom = _chromium(page.as_uri(), f"--window-size={width},1200", "--dump-dom")
+    found = re.search(r'<div id="render-status"([^>]*)>(.*?)</div>', dom, re.S)
+    assert found, "the page's status element is missing from the DOM"
+    return {
+        **dict(re.findall(r'data-([a-z]+)="([^"]*)"', found.group(1))),
+        "errors": found.group(2),
+    }
+
+
+def test_wide_tables_stay_inside_a_narrow_window(tmp_path: Path) -> None:
+    """Memory at two batch sizes is an 8-column table: it scrolls inside its box, and the page
+    is never wider than the window."""
+    path = tmp_path / "wide.html"
+    args = ["report", "resnet50", "resnext50", "--batch", "1,32", "--no-counters", "--html",
+            str(path)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    status = _status(path, 1000)
+    assert status["status"] == "ok", status["errors"]
+    assert (status["width"], status["wide"]) == ("1000", "0")
+
+
+def test_sweep_menus_leave_the_toolbar_free(tmp_path: Path) -> None:
+    """The "colour by" and "trend along" menus do not cover plotly's toolbar (modebar)."""
+    from archprobe.report.html.sweep import write_sweep_html
+    from archprobe.sweep.run import run_sweep
+    from tests.sweep.test_sweep_report import SWEEP
+
+    (tmp_path / "tiny.yaml").write_text(SWEEP, encoding="utf-8")
+    run_sweep(tmp_path / "tiny.yaml", tmp_path / "tiny.db")
+    page = tmp_path / "sweep.html"
+    write_sweep_html(tmp_path / "tiny.db", page, {"command": "test"})
+    assert page.read_text(encoding="utf-8").count('"type":"dropdown"') == 2  # EDF and trends
+    status = _status(page, WIDTH)
+    assert status["status"] == "ok", status["errors"]
+    assert (status["overlaps"], status["wide"]) == ("0", "0")
+
+
 def test_sweep_report_renders(tmp_path: Path) -> None:
     """The sweep report (figures with axis menus, latency panels) renders without errors."""
     from archprobe.report.html.sweep import write_sweep_html

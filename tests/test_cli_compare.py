@@ -59,3 +59,16 @@ def test_bad_options_are_usage_errors(args: list[str], message: str) -> None:
     assert message in result.output.replace("\n", " ").replace("│", " ") or message in str(
         result.stderr
     )
+
+
+def test_report_takes_the_compare_options(tmp_path: Path) -> None:
+    """`report` has compare's measurement options (one alias each in cli/options.py)."""
+    md = tmp_path / "r.md"
+    args = ["report", "resnet20", "resnet32", "--md", str(md), "--no-counters", "--optimizer",
+            "adam", "--min-time", "0.01", "--channels-last", "--compile"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "train · adam" in md.read_text(encoding="utf-8")
+    bad = runner.invoke(app, ["report", "resnet20", "resnet32", "--md", str(md), "--optimizer",
+                              "lamb"])  # fmt: skip
+    assert bad.exit_code == 2

@@ -87,7 +87,7 @@ def test_paper_line_and_markdown() -> None:
     assert "| resnet50 | ResNeXt Table 1 | params | 25.5M | 25,503,912 (w/o BN) | rounded |" in text
     assert "| resnext50_32x4d | ResNeXt Table 1 | macs | 4.2G | 4,230,479,872 | rounded |" in text
     assert "DIFFERS" not in text
-    assert "25,028,904 (-2.1%)" in text
+    assert "25,028,904 (−2.1%)" in text  # one minus sign (U+2212) in every delta
 
 
 def test_csv_and_json_round_trip(tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ def test_report_tables_render() -> None:
     console.print(memory_table([(p, m), (predict_inference(g, 32), None)]))
     console.print(memory_layers_table(p))
     text = console.export_text()
-    for needle in ("GiB", "MiB", "measured peak", "error", "-0.04%", "layer4", "total"):
+    for needle in ("GiB", "MiB", "measured peak", "error", "−0.04%", "layer4", "total"):  # U+2212
         assert needle in text
 
 

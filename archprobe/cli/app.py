@@ -6,24 +6,29 @@ Start-up matters: nothing here imports torch or pandas; commands that need them 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.syntax import Syntax
-from rich.table import Table
-from rich.text import Text
 
-from archprobe.cli.common import err, out, user_errors
+from archprobe.cli.common import emit, err, out, user_errors
 from archprobe.cli.options import (
+    HELP_OPTIONS,
+    CheckOpt,
     InputShapeOpt,
+    JsonOutOpt,
     KwargsOpt,
     ModuleOpt,
     OptionalSpecArg,
+    PlainOpt,
     ResolvedOpt,
     SchemaOutputOpt,
     SpecArg,
     TraitsOpt,
+    VersionOpt,
 )
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 app = typer.Typer(
     help="Exact params, MACs, activations and memory traffic of ResNet/ResNeXt-style CNNs, "
@@ -31,72 +36,61 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": HELP_OPTIONS},
 )
 
 
+@app.callback()
+def _app_options(version: VersionOpt = False) -> None:
+    # Options of `archprobe` itself (before a command); --version acts in its callback.
+    del version
+
+
 @app.command("list")
-def list_cmd(traits: TraitsOpt = False) -> None:
+def list_cmd(
+    traits: TraitsOpt = False, json_out: JsonOutOpt = False, plain: PlainOpt = False
+) -> None:
     """List the catalog with params and MACs; --traits: the traits and what each one sets.
 
     Example: archprobe list; archprobe list --traits
     """
     from archprobe.analysis.analytic import analyze_spec
-    from archprobe.report.terminal.table import catalog_table
+    from archprobe.report.terminal.table import (
+        catalog_records,
+        catalog_table,
+        trait_records,
+        traits_table,
+    )
     from archprobe.spec import list_specs
 
     with user_errors():
         if traits:
-            out.print(_traits_table())
+            rows = trait_records()
+            emit(json_out, plain, lambda: [traits_table(rows)], lambda: rows)
             return
         entries = [(e, analyze_spec(e.path)) for e in list_specs()]
         entries.sort(key=lambda ea: (ea[0].path.parent.name, ea[1].results.total("macs")))
-        out.print(catalog_table(entries))
-
-
-def _traits_table() -> Table:
-    """Each trait: its catalog name, file and the key paths it sets."""
-    from archprobe.spec.catalog import list_traits
-    from archprobe.spec.loader import load_trait
-
-    t = Table(title=Text("archprobe traits: mix in with `extends: [base, trait]`"))
-    for column in ("trait", "file", "sets"):
-        t.add_column(column, no_wrap=column != "sets")
-    for entry in list_traits():
-        sets = load_trait(entry.path).items()
-        shown = ", ".join(f"{k}: {v if isinstance(v, str) else json.dumps(v)}" for k, v in sets)
-        t.add_row(Text(entry.name), Text(_shown_path(entry.path)), Text(shown))  # no markup
-    return t
-
-
-def _shown_path(path: Path) -> str:
-    """A path relative to the working directory when under it, else as given."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
+        emit(json_out, plain, lambda: [catalog_table(entries)], lambda: catalog_records(entries))
 
 
 @app.command()
-def show(spec: SpecArg, resolved: ResolvedOpt = False) -> None:
-    """Print a spec file, or with --resolved the spec after `extends:` and stage defaults.
+def show(spec: SpecArg, resolved: ResolvedOpt = False, check: CheckOpt = True) -> None:
+    """Print a spec file as it is, or with --resolved as YAML after `extends:` and stage
+    defaults; then validate it (errors on stderr, exit 1), unless --no-check.
 
-    Example: archprobe show resnext50 --resolved
+    Example: archprobe show resnext50 > my_x50.yaml; archprobe show resnext50 --resolved
     """
-    import yaml
-
+    from archprobe.report.terminal.spec import print_spec, resolved_yaml
     from archprobe.spec import find_spec, load_spec
+    from archprobe.spec.loader import check_file
 
     with user_errors():
         path = find_spec(spec)
-        if resolved:
-            data = load_spec(path).model_dump(mode="json")
-            text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
-        else:
-            text = path.read_text(encoding="utf-8")
-        out.print(f"# {path}", style="dim")
-        out.print(
-            Syntax(text, "yaml", theme="ansi_dark", background_color="default", word_wrap=True)
-        )
+        err.print(f"# {path}" + (" (resolved)" if resolved else ""))
+        data = resolved_yaml(load_spec(path)).encode() if resolved else path.read_bytes()
+        print_spec(data, out)
+        if check and not resolved:  # --resolved has loaded (so validated) it already
+            check_file(path)
 
 
 @app.command()
@@ -105,6 +99,8 @@ def analyze(
     module: ModuleOpt = None,
     input_shape: InputShapeOpt = None,
     kwargs: KwargsOpt = None,
+    json_out: JsonOutOpt = False,
+    plain: PlainOpt = False,
 ) -> None:
     """Per-stage table: output size, block shape, params, MACs, activations, bytes moved.
 
@@ -112,29 +108,39 @@ def analyze(
     """
     with user_errors():
         if module is not None:
-            _analyze_module(module, input_shape, kwargs)
+            _analyze_module(module, input_shape, kwargs, json_out, plain)
             return
         if spec is None:
             raise typer.BadParameter("give a spec name or path, or --module pkg.mod:factory")
         from archprobe.analysis.analytic import analyze_spec
-        from archprobe.report.terminal.table import stage_table
+        from archprobe.report.terminal.table import stage_records, stage_table
 
-        out.print(stage_table(analyze_spec(spec)))
+        a = analyze_spec(spec)
+        emit(json_out, plain, lambda: [stage_table(a)], lambda: stage_records(a))
 
 
-def _analyze_module(ref: str, input_shape: str | None, kwargs: str | None) -> None:
-    """``--module``: import, profile (torch, imported only here) and print the tables."""
+def _analyze_module(
+    ref: str, input_shape: str | None, kwargs: str | None, json_out: bool, plain: bool
+) -> None:
+    """``--module``: import, profile (torch, imported only here) and print the tables, titled
+    with the user's reference (the catalog spec it matches is a line of its own)."""
     from archprobe.analysis.counters.profile import profile
     from archprobe.builder.user_model import load_module, parse_kwargs, parse_shape
-    from archprobe.report.terminal.profile import category_table, profile_lines, scope_table
+    from archprobe.report.terminal.profile import (
+        category_table,
+        profile_lines,
+        profile_records,
+        scope_table,
+    )
 
     model = load_module(ref, parse_kwargs(kwargs))
     shape = parse_shape(input_shape) if input_shape else None
-    p = profile(model, input_shape=shape, name=None)
-    out.print(scope_table(p))
-    out.print(category_table(p))
-    for line in profile_lines(p):
-        out.print(line, markup=False, highlight=False)
+    p = profile(model, input_shape=shape, name=ref)
+
+    def views() -> list[RenderableType]:
+        return [scope_table(p), category_table(p), "\n".join(profile_lines(p))]
+
+    emit(json_out, plain, views, lambda: profile_records(p))
 
 
 @app.command()

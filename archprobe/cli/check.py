@@ -7,13 +7,19 @@ torch is imported only when a proof runs (``forms``, ``depth2``, ``equivalences`
 from __future__ import annotations
 
 import os
+import sys
+from dataclasses import asdict
+from typing import Any
 
 import typer
 from rich.console import Console
 
+from archprobe.cli.common import emit, print_json, wants_json
 from archprobe.cli.options import (
     CardinalityOpt,
     ChannelsOpt,
+    JsonOutOpt,
+    PlainOpt,
     ProofBatchOpt,
     ProofMinTimeOpt,
     SizeOpt,
@@ -24,8 +30,8 @@ from archprobe.cli.options import (
 from archprobe.errors import ArchprobeError
 from archprobe.proofs.registry import PROOFS, ProofArgs
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True, emoji=False)
 
 
 def _fail(exc: ArchprobeError) -> None:
@@ -34,23 +40,33 @@ def _fail(exc: ArchprobeError) -> None:
     err.print(exc.format() if hasattr(exc, "format") else str(exc))
 
 
-def check_specs(refs: list[str]) -> bool:
-    """Print every spec's findings and a summary line; True when all are valid and error-free."""
+def check_specs(refs: list[str], as_json: bool = False, plain: bool = False) -> bool:
+    """Print every spec's findings (``as_json``: one JSON list of them) and a summary line on
+    stderr; True when all are valid and error-free. Invalid specs print their errors on stderr."""
     from archprobe.checks import check_spec
-    from archprobe.report.terminal.checks import finding_text, spec_summary
+    from archprobe.report.terminal.checks import check_record, finding_text, spec_summary
 
-    ok = True
+    ok, records = True, []
     for ref in refs:
         try:
             result = check_spec(ref)
         except ArchprobeError as exc:
             _fail(exc)
             ok = False
+            records.append({"spec": ref, "valid": False, "error": str(exc)})
+            continue
+        records.append({"spec": ref, "valid": True, **check_record(result)})
+        ok = ok and not result.has_errors
+        if as_json:
             continue
         for f in result.findings:
-            out.print(finding_text(f), soft_wrap=True)
+            if plain:
+                sys.stdout.write(finding_text(f).plain + "\n")
+            else:
+                out.print(finding_text(f), soft_wrap=True)
         err.print(spec_summary(result).plain)
-        ok = ok and not result.has_errors
+    if as_json:
+        print_json(records)
     return ok
 
 
@@ -63,6 +79,8 @@ def check(
     batch: ProofBatchOpt = 1,
     time: TimeOpt = True,
     min_time: ProofMinTimeOpt = 0.2,
+    json_out: JsonOutOpt = False,
+    plain: PlainOpt = False,
 ) -> None:
     """Check specs for the papers' design rules, or prove a block equivalence numerically.
 
@@ -75,7 +93,7 @@ def check(
     if proof is None:
         if set(targets) & set(PROOFS):
             raise typer.BadParameter(f"give {' or '.join(PROOFS)} alone, without specs")
-        if not check_specs(targets):
+        if not check_specs(targets, wants_json(json_out, plain), plain):
             raise typer.Exit(1)
         return
     from archprobe.report.terminal.checks import proof_view
@@ -85,7 +103,11 @@ def check(
     except ArchprobeError as exc:
         _fail(exc)
         raise typer.Exit(1) from None
-    for p in proofs:
-        out.print(proof_view(p))
+    emit(json_out, plain, lambda: [proof_view(p) for p in proofs], lambda: _records(proofs), out)
     if not all(p.ok for p in proofs):
         raise typer.Exit(1)
+
+
+def _records(proofs: Any) -> list[dict[str, Any]]:
+    """Every proof as data, with its verdict (``ok``)."""
+    return [{**asdict(p), "ok": p.ok} for p in proofs]

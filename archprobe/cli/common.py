@@ -1,16 +1,19 @@
-"""What every CLI command shares: the consoles, the one place user errors are printed, and the
-comparison run that ``compare`` and ``report`` share."""
+"""What every CLI command shares: the consoles, the one place user errors are printed, how a
+view is printed (rich, plain or JSON), and the comparison run that ``compare`` and ``report``
+share."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from archprobe.cli.options import parse_batches, parse_choice, parse_measurements
 from archprobe.errors import ArchprobeError
@@ -18,8 +21,10 @@ from archprobe.errors import ArchprobeError
 if TYPE_CHECKING:
     from archprobe.analysis.compare import Comparison, Measure
 
-out = Console()
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+# Tables size themselves (report/terminal/render.py: full width when not on a terminal); text
+# lines go out with soft_wrap (never wrapped by rich: piped, each is a line of a file).
+out = Console(emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True, emoji=False)
 
 
 @contextmanager
@@ -32,6 +37,51 @@ def user_errors() -> Iterator[None]:
             raise
         err.print(exc.format() if hasattr(exc, "format") else str(exc))
         raise typer.Exit(1) from None
+
+
+def wants_json(json_out: bool, plain: bool) -> bool:
+    """``--json`` (True) or not; with ``--plain`` too it is a usage error, not a guess."""
+    if json_out and plain:
+        raise typer.BadParameter("give --json or --plain, not both", param_hint="--plain")
+    return json_out
+
+
+def print_json(data: Any) -> None:
+    """``data`` as JSON on stdout (the ``--json`` of every command that prints a table)."""
+    sys.stdout.write(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
+
+
+def print_view(
+    parts: Sequence[RenderableType], plain: bool = False, console: Console | None = None
+) -> None:
+    """Rich renderables on stdout (through ``console``, default :data:`out`), or with ``plain``
+    as text (tables tab-separated)."""
+    console = console or out
+    if plain:
+        from archprobe.report.terminal.render import plain_lines
+
+        sys.stdout.write(plain_lines(parts) + "\n")
+        return
+    for part in parts:
+        if isinstance(part, str):  # a sentence, not markup: it may hold names from the user
+            console.print(part, markup=False, highlight=False, soft_wrap=True)
+        else:  # never cropped: a table wider than the terminal runs on (render.Table)
+            console.print(part, crop=False)
+
+
+def emit(
+    json_out: bool,
+    plain: bool,
+    parts: Callable[[], Sequence[RenderableType]],
+    data: Callable[[], Any],
+    console: Console | None = None,
+) -> None:
+    """The one way a command prints what it computed: ``--json`` prints ``data()``, otherwise
+    ``parts()`` as tables (``--plain``: as text) through ``console`` (default :data:`out`)."""
+    if wants_json(json_out, plain):
+        print_json(data())
+    else:
+        print_view(parts(), plain, console)
 
 
 def announce(path: Path) -> None:
@@ -62,12 +112,12 @@ def measure_options(
 
 
 def run_compare(specs: Sequence[str], options: Measure) -> Comparison:
-    """The library's ``compare``, with a progress bar while latency is measured."""
+    """The library's ``compare``, with a progress bar (on stderr) while latency is measured."""
     from archprobe.analysis.compare import compare
 
     if not options.latency:
         return compare(list(specs), measure=options)
     from archprobe.report.terminal.latency import progress_bar
 
-    with progress_bar(len(specs) * len(options.batches), out) as progress:
+    with progress_bar(len(specs) * len(options.batches), err) as progress:
         return compare(list(specs), measure=options, progress=progress)

@@ -22,6 +22,7 @@ from archprobe.cli.options import (
     MemoryOpt,
     MinTimeOpt,
     OptimizerOpt,
+    PlainOpt,
     RooflineOpt,
     SpecsArg,
 )
@@ -44,21 +45,24 @@ def compare(
     csv_path: CsvOpt = None,
     md_path: MdOpt = None,
     html_path: HtmlOpt = None,
+    plain: PlainOpt = False,
 ) -> None:
     """Stage-aligned comparison with totals, deltas and the papers' printed figures; optionally
     counters reconciled, memory, measured latency and a per-layer roofline.
 
     Example: archprobe compare resnet50 resnext50 --measure latency,memory --batch 1,32 --roofline
+    Example: archprobe compare resnet50 resnext50 --json - | jq '.rows | length'
     """
     from archprobe.report.assemble import assemble
-    from archprobe.report.outputs import Outputs, write_outputs
+    from archprobe.report.outputs import STDOUT, Outputs, write_outputs
 
     options = measure_options(
         measure, batch, dtype, optimizer, counters=counters, memory=memory, roofline=roofline,
         device=device, channels_last=channels_last, compile=compile, min_run_time=min_time,
     )  # fmt: skip
-    files = Outputs(json=json_path, csv=csv_path, md=md_path, html=html_path, console=out)
+    files = Outputs(json=json_path, csv=csv_path, md=md_path, html=html_path, console=out,
+                    plain=plain)  # fmt: skip
     with user_errors():
         written = write_outputs(assemble(run_compare(specs, options)), files, announce)
-    if not written:
+    if not written and json_path != STDOUT:
         err.print("(add --md/--csv/--json/--html PATH to save this report)")

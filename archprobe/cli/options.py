@@ -15,12 +15,49 @@ import typer
 
 from archprobe.units import parse_positive_ints
 
+# --- every command -----------------------------------------------------------------------------
+HELP_OPTIONS = ["-h", "--help"]
+"""``-h`` beside ``--help`` on every command (the app's ``context_settings``)."""
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from archprobe.report.export import archprobe_version
+
+        typer.echo(f"archprobe {archprobe_version()}")
+        raise typer.Exit()
+
+
+VersionOpt = Annotated[
+    bool,
+    typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+]
+PlainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--plain", help="Print tables as plain text: tab-separated columns, one row a line."
+    ),
+]
+JsonOutOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print what the table shows as JSON (exact numbers) instead."),
+]
+
 # --- specs (list, show, analyze, schema) -------------------------------------------------------
 SpecArg = Annotated[
     str, typer.Argument(help="Catalog name or alias (see `archprobe list`), or a YAML path.")
 ]
 ResolvedOpt = Annotated[
-    bool, typer.Option(help="Print the fully resolved spec (extends merged, per-stage blocks).")
+    bool,
+    typer.Option(help="Print the fully resolved spec as YAML (extends merged, per-stage blocks)."),
+]
+CheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--check/--no-check", help="Validate the spec after printing it (exit 1 if invalid)."
+    ),
 ]
 OptionalSpecArg = Annotated[
     str | None,
@@ -91,7 +128,10 @@ OptimizerOpt = Annotated[
 MinTimeOpt = Annotated[
     float, typer.Option("--min-time", min=0.01, help="Seconds of timing per model and batch.")
 ]
-JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the result rows as JSON.")]
+JsonOpt = Annotated[
+    Path | None,
+    typer.Option("--json", help="Write the result rows as JSON (`-`: print them, no tables)."),
+]
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Write the result rows as CSV.")]
 MdOpt = Annotated[Path | None, typer.Option("--md", help="Write a Markdown report.")]
 HtmlOpt = Annotated[

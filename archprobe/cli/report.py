@@ -2,7 +2,7 @@
 
 Registered in ``cli/app.py`` as ``app.command("report")(report)``. Counters and memory
 predictions are on by default (torch on CPU, no GPU needed); measured latency and the roofline
-are opt-in.
+are opt-in. Its measurement options are ``compare``'s, from the same aliases.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import typer
 from archprobe.cli.common import announce, measure_options, run_compare, user_errors
 from archprobe.cli.options import (
     BatchOpt,
+    ChannelsLastOpt,
+    CompileOpt,
     CsvOpt,
     DeviceOpt,
     DtypeOpt,
@@ -19,6 +21,8 @@ from archprobe.cli.options import (
     JsonOpt,
     MdOpt,
     MeasureOpt,
+    MinTimeOpt,
+    OptimizerOpt,
     ReportCountersOpt,
     ReportMemoryOpt,
     RooflineOpt,
@@ -39,6 +43,10 @@ def report(
     batch: BatchOpt = "1",
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "fp32",
+    channels_last: ChannelsLastOpt = False,
+    compile: CompileOpt = False,
+    optimizer: OptimizerOpt = "sgd_momentum",
+    min_time: MinTimeOpt = 0.5,
 ) -> None:
     """Write a comparison report: self-contained HTML with plots, Markdown, CSV or JSON rows.
 
@@ -48,10 +56,11 @@ def report(
     from archprobe.report.outputs import Outputs, write_outputs
 
     files = Outputs(json=json_path, csv=csv_path, md=md_path, html=html_path)
-    if not files.files:
+    if json_path is None and not files.files:
         raise typer.BadParameter("give at least one of --html, --md, --csv, --json PATH")
     options = measure_options(
-        measure, batch, dtype, counters=counters, memory=memory, roofline=roofline, device=device
-    )
+        measure, batch, dtype, optimizer, counters=counters, memory=memory, roofline=roofline,
+        device=device, channels_last=channels_last, compile=compile, min_run_time=min_time,
+    )  # fmt: skip
     with user_errors():
         write_outputs(assemble(run_compare(specs, options)), files, announce)

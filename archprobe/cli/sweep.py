@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 
-from archprobe.cli.common import err, out, ready, user_errors
+from archprobe.cli.common import emit, err, ready, user_errors, wants_json
 from archprobe.cli.options import (
+    HELP_OPTIONS,
     AddressOpt,
     BaseArg,
     DbArg,
     DbOpt,
     ExecutorOpt,
     GroupsOpt,
+    JsonOutOpt,
     PerStageOpt,
+    PlainOpt,
     PreserveOpt,
     SweepCsvOpt,
     SweepFileArg,
@@ -29,6 +35,8 @@ def solve(
     preserve: PreserveOpt = "block-params",
     per_stage: PerStageOpt = False,
     target: TargetOpt = None,
+    json_out: JsonOutOpt = False,
+    plain: PlainOpt = False,
 ) -> None:
     """Width per group d keeping the base's cost at each cardinality C (ResNeXt Table 2).
 
@@ -38,7 +46,7 @@ def solve(
     Example: archprobe solve resnet50 --groups 1,2,4,8,32 --preserve block-params
     Example: archprobe solve resnet50 --preserve net-macs --per-stage
     """
-    from archprobe.report.terminal.solve import solve_table
+    from archprobe.report.terminal.solve import solve_records, solve_table
     from archprobe.sweep.solve import NET_TARGETS, solve_width
 
     if per_stage and preserve not in NET_TARGETS:
@@ -51,13 +59,15 @@ def solve(
         cardinalities = parse_ints(groups, "1,2,4,8,32")
         found = [solve_width(base, c, preserve, target=goal, per_stage=per_stage)
                  for c in cardinalities]  # fmt: skip
-        out.print(solve_table(base, preserve, found, per_stage))
+        table = lambda: [solve_table(base, preserve, found, per_stage)]  # noqa: E731
+        emit(json_out, plain, table, lambda: solve_records(base, found))
 
 
 sweep_app = typer.Typer(
     help="Design-space sweeps: run a sweep file into SQLite (resumable), then read, export and "
     "plot the results.",
     no_args_is_help=True,
+    context_settings={"help_option_names": HELP_OPTIONS},
 )
 
 
@@ -96,12 +106,31 @@ def run(
 
 
 @sweep_app.command("results")
-def results(db: DbArg, csv: SweepCsvOpt = None, html: SweepHtmlOpt = None) -> None:
-    """Print a sweep database's rows (the first 25; --csv writes all), or export them.
+def results(
+    db: DbArg,
+    csv: SweepCsvOpt = None,
+    html: SweepHtmlOpt = None,
+    json_out: JsonOutOpt = False,
+    plain: PlainOpt = False,
+) -> None:
+    """Print a sweep database's rows (the first 25; --csv and --json give all), or export them.
 
     Example: archprobe sweep results x50.db --csv x50.csv --html x50.html
     """
-    from archprobe.report.terminal.sweep import SHOWN_ROWS, results_table, sweep_device
+    from archprobe.report.terminal import sweep as view
+
+    flat = _stored_rows(db)
+    if csv is not None or html is not None:
+        _export(db, flat, csv, html)
+        return
+    emit(json_out, plain, lambda: [view.results_table(db, flat)],
+         lambda: view.sweep_records(db, flat))  # fmt: skip
+    if len(flat) > view.SHOWN_ROWS and not wants_json(json_out, plain):
+        err.print(f"... {len(flat) - view.SHOWN_ROWS} more rows: --csv PATH writes them all")
+
+
+def _stored_rows(db: Path) -> list[dict[str, Any]]:
+    """Every row of a sweep database, flat (``sweep.results.flat_row``)."""
     from archprobe.sweep.results import flat_row
     from archprobe.sweep.store import Store
 
@@ -109,9 +138,13 @@ def results(db: DbArg, csv: SweepCsvOpt = None, html: SweepHtmlOpt = None) -> No
         raise typer.BadParameter(f"no such database: {db}", param_hint="DB")
     store = Store(db)
     try:
-        flat = [flat_row(r) for r in store.rows()]
+        return [flat_row(r) for r in store.rows()]
     finally:
         store.close()
+
+
+def _export(db: Path, flat: list[dict[str, Any]], csv: Path | None, html: Path | None) -> None:
+    """``--csv`` and ``--html`` of ``sweep results``."""
     if csv is not None:
         from archprobe.report.export import write_sweep_csv
 
@@ -119,9 +152,6 @@ def results(db: DbArg, csv: SweepCsvOpt = None, html: SweepHtmlOpt = None) -> No
     if html is not None:
         from archprobe.report.export import stamp
         from archprobe.report.html.sweep import write_sweep_html
+        from archprobe.report.terminal.sweep import sweep_device
 
         write_sweep_html(db, ready(html), stamp(sweep_device(flat)))
-    if csv is None and html is None:
-        out.print(results_table(db, flat))
-        if len(flat) > SHOWN_ROWS:
-            err.print(f"... {len(flat) - SHOWN_ROWS} more rows: --csv PATH writes them all")

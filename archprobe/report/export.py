@@ -28,7 +28,7 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _archprobe_version() -> str:
+def archprobe_version() -> str:
     """The installed version, or the source tree's when run from a checkout (``PYTHONPATH=.``)."""
     installed = _version("archprobe")
     if installed != "not installed":
@@ -47,7 +47,7 @@ def stamp(device: str = ANALYTIC_DEVICE, command: str | None = None) -> dict[str
             ``archprobe ARGS``.
     """
     return {
-        "archprobe": _archprobe_version(),
+        "archprobe": archprobe_version(),
         "torch": _version("torch"),
         "python": platform.python_version(),
         "device": device,
@@ -57,24 +57,14 @@ def stamp(device: str = ANALYTIC_DEVICE, command: str | None = None) -> dict[str
 
 
 def _findings(report: Report) -> dict[str, list[dict[str, Any]]]:
-    return {
-        result.name: [
-            {
-                "code": f.code,
-                "severity": f.severity,
-                "message": f.message,
-                "where": str(f.where) if f.where else None,
-                "ref": f.ref,
-            }
-            for f in result.findings
-        ]
-        for result in report.checks
-    }
+    from archprobe.report.terminal.checks import finding_record
+
+    return {result.name: [finding_record(f) for f in result.findings] for result in report.checks}
 
 
-def write_json(report: Report, path: Path, provenance: Mapping[str, str] | None = None) -> None:
+def json_text(report: Report, provenance: Mapping[str, str] | None = None) -> str:
     """The stamp, the models, every Results row, the papers' printed figures and, for spec
-    models, the check findings by model."""
+    models, the check findings by model, as a JSON document."""
     c = report.comparison
     payload: dict[str, Any] = {
         "stamp": dict(provenance or stamp(report.device)),
@@ -85,7 +75,12 @@ def write_json(report: Report, path: Path, provenance: Mapping[str, str] | None 
         payload["paper"] = [asdict(p) for p in report.paper]
     if c.models:
         payload["findings"] = _findings(report)
-    path.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
+    return json.dumps(payload, indent=1, default=str) + "\n"
+
+
+def write_json(report: Report, path: Path, provenance: Mapping[str, str] | None = None) -> None:
+    """:func:`json_text` written to ``path``."""
+    path.write_text(json_text(report, provenance), encoding="utf-8")
 
 
 def write_csv(report: Report, path: Path) -> None:

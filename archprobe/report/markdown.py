@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from archprobe.analysis.analytic import Analysis
 from archprobe.analysis.paper import PaperCheck
 from archprobe.analysis.stages import stage_rows
-from archprobe.units import binary_bytes, si
+from archprobe.units import binary_bytes, si, signed_percent
 
 TOTALS = (
     ("params", "params"),
@@ -63,7 +63,7 @@ def totals_markdown(models: Sequence[Analysis]) -> list[str]:
         for m in models:
             v = m.results.total(metric)
             text = binary_bytes(v) if metric.startswith("bytes") else f"{v:,.0f}"
-            cells.append(text if m is base else f"{text} ({(v - ref) / ref:+.1%})")
+            cells.append(text if m is base else f"{text} ({signed_percent(v, ref)})")
         rows.append(cells)
     header = ["metric", *(m.name for m in models)]
     return ["## Totals (per image)", "", *md_table(header, rows), ""]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,11 @@ from pathlib import Path
 from rich.console import Console
 
 from archprobe.report.assemble import Report
-from archprobe.report.export import stamp, write_csv, write_json, write_markdown
+from archprobe.report.export import json_text, stamp, write_csv, write_json, write_markdown
+from archprobe.report.terminal.render import plain_lines
+
+STDOUT = Path("-")
+"""As the JSON path: print the JSON on stdout, instead of the terminal view."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,9 @@ class Outputs:
 
     Attributes:
         json, csv, md, html: files to write (None: not written); parent folders are created.
+            ``json`` may be :data:`STDOUT`: the JSON is printed instead of the terminal view.
         console: print the terminal view there (None: no terminal output).
+        plain: print the terminal view as plain text (tables tab-separated, no colour).
         command: the command line the files' stamp names (default: this process's).
     """
 
@@ -31,11 +38,30 @@ class Outputs:
     md: Path | None = None
     html: Path | None = None
     console: Console | None = None
+    plain: bool = False
     command: str | None = None
 
     @property
     def files(self) -> tuple[Path, ...]:
-        return tuple(p for p in (self.json, self.csv, self.md, self.html) if p is not None)
+        """The files written (stdout is not one)."""
+        paths = (self.json, self.csv, self.md, self.html)
+        return tuple(p for p in paths if p is not None and p != STDOUT)
+
+
+def print_report(report: Report, console: Console, plain: bool = False) -> None:
+    """The terminal view: every section's renderables, as rich tables or plain text.
+
+    Sentences (str parts) are printed as they are, never read as markup: they hold model names.
+    """
+    parts = report.renderables()
+    if plain:
+        console.file.write(plain_lines(parts) + "\n")
+        return
+    for part in parts:
+        if isinstance(part, str):
+            console.print(part, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        else:  # never cropped: a table wider than the terminal runs on (render.Table)
+            console.print(part, crop=False)
 
 
 def write_outputs(
@@ -51,10 +77,11 @@ def write_outputs(
     Returns:
         The files written.
     """
-    if outputs.console is not None:
-        for part in report.renderables():
-            outputs.console.print(part)
     provenance = stamp(report.device, outputs.command)
+    if outputs.json == STDOUT:
+        sys.stdout.write(json_text(report, provenance))
+    elif outputs.console is not None:
+        print_report(report, outputs.console, outputs.plain)
     writers: tuple[tuple[Path | None, Callable[[Path], None]], ...] = (
         (outputs.json, lambda path: write_json(report, path, provenance)),
         (outputs.csv, lambda path: write_csv(report, path)),
@@ -62,7 +89,7 @@ def write_outputs(
         (outputs.html, lambda path: _write_html(report, path, provenance)),
     )
     for path, write in writers:
-        if path is None:
+        if path is None or path == STDOUT:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         if announce is not None:

@@ -122,6 +122,18 @@ def load_spec(ref: str | Path) -> ArchSpec:
     return validate(doc, smap)
 
 
+def check_file(path: Path) -> None:
+    """Validate a spec file as what it is: a network in full, a trait as far as a partial spec
+    goes (its YAML, its ``extends:`` and its ``trait:`` key).
+
+    Raises:
+        SpecError: located, for every problem found.
+    """
+    doc, smap = load_merged(path, find_spec)
+    if "trait" not in doc:
+        validate(doc, smap)
+
+
 def load_trait(ref: str | Path) -> dict[str, Any]:
     """What a trait (catalog name or path) sets, after its own ``extends:``: dotted key paths
     and values, e.g. ``{"stem.type": "deep", "stem.stem_width": 32}``.

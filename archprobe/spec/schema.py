@@ -86,7 +86,7 @@ class StageSpec(KnobModel):
         description="Output channels of every block (256/512/1024/2048 in ResNet-50).",
     )
     stride: Literal[1, 2] = Field(
-        description="Stride of the first block (2 halves the resolution)."
+        1, description="Stride of the first block (2 halves the resolution; default 1)."
     )
     block: AnyBlock = Field(
         description="Block of this stage: the model-level `block:` with this stage's overrides."

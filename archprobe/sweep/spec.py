@@ -18,11 +18,13 @@ measure: [latency]                # optional: latency, memory (measured + predic
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from archprobe.errors import SourceLoc, SpecError
+from archprobe.errors import SourceLoc, SpecError, SpecErrors
 from archprobe.spec.catalog import find_spec
 from archprobe.spec.errors_map import locate, suggest
 from archprobe.spec.loader import validate
@@ -85,16 +87,42 @@ class SweepSpec:
         return locate(self.smap, path)
 
 
+T = TypeVar("T")
+
+
 class _Reader:
-    """Raises SpecErrors located in the sweep file."""
+    """Makes SpecErrors located in the sweep file, and collects them: each part of the file is
+    read on (with a stand-in value) after an error, so one run reports every problem, as
+    spec files do (``SpecErrors``)."""
 
     def __init__(self, smap: SourceMap) -> None:
         self.smap = smap
+        self.problems: list[SpecError] = []
 
     def error(self, message: str, *path: str | int, at_key: bool = False) -> SpecError:
         """Located at the value of ``path``, or at its key (``at_key``: unknown keys)."""
         where = locate(self.smap, path, want_key=at_key)
         return SpecError(message, where, ".".join(map(str, path)))
+
+    def attempt(self, read: Callable[[], T], default: T) -> T:
+        """``read()``, or ``default`` after recording the SpecError it raised."""
+        try:
+            return read()
+        except SpecErrors as exc:
+            self.problems += exc.errors
+        except SpecError as exc:
+            self.problems.append(exc)
+        return default
+
+    def raise_problems(self) -> None:
+        """Raise every problem recorded so far, in file order, as one SpecErrors."""
+        if self.problems:
+            ordered = sorted(self.problems, key=_position)
+            raise SpecErrors(ordered) if len(ordered) > 1 else ordered[0]
+
+
+def _position(e: SpecError) -> tuple[str, int, int]:
+    return (str(e.loc.file), e.loc.line, e.loc.col) if e.loc else ("", 0, 0)
 
 
 def _number(x: Any) -> bool:
@@ -148,53 +176,60 @@ def _sampler(r: _Reader, raw: dict[str, Any], key: str) -> Sampler:
     return s
 
 
-def _axis(r: _Reader, key: Any, raw: Any, mode: str, base: dict[str, Any]) -> Axis:
+def _axis(r: _Reader, key: Any, raw: Any, mode: str | None, base: dict[str, Any] | None) -> Axis:
+    """One axis; ``mode`` None: the mode itself is in error; ``base`` None: the base is."""
     if not isinstance(key, str) or not key:
         raise r.error(f"an axis is a dotted key path of the base spec, got {key!r}", "axes")
     path = parse_path(key)
-    if (problem := path_problem(base, path)) is not None:
+    if base is not None and (problem := path_problem(base, path)) is not None:
         raise r.error(problem, "axes", key)
     if isinstance(raw, list):
         if not raw:
             raise r.error("empty axis: give at least one value", "axes", key)
         return Axis(key, path, values=tuple(raw))
     if isinstance(raw, dict):
-        if mode != "random":
+        if mode not in ("random", None):
             raise r.error(f"a sampler needs mode: random (mode is {mode})", "axes", key)
         return Axis(key, path, sampler=_sampler(r, raw, key))
     raise r.error(f"an axis takes a list of values or a sampler, got {raw!r}", "axes", key)
 
 
-def _axes(r: _Reader, doc: dict[str, Any], mode: str, base: dict[str, Any]) -> tuple[Axis, ...]:
+def _axes(
+    r: _Reader, doc: dict[str, Any], mode: str | None, base: dict[str, Any] | None
+) -> tuple[Axis, ...]:
+    """Every axis; each bad one is recorded and the others still read."""
     raw = doc.get("axes")
     if not isinstance(raw, dict) or not raw:
         raise r.error("axes: a non-empty mapping of key path -> values is required", "axes")
-    axes = tuple(_axis(r, k, v, mode, base) for k, v in raw.items())
-    if mode == "zip":
+    found = [r.attempt(partial(_axis, r, k, v, mode, base), None) for k, v in raw.items()]
+    axes = tuple(a for a in found if a is not None)
+    if mode == "zip" and len(axes) == len(found):
         lengths = {a.key: len(a.values or ()) for a in axes}
         if len(set(lengths.values())) > 1:
             raise r.error(f"zip axes must have equal lengths, got {lengths}", "axes")
     return axes
 
 
+def _bounds(r: _Reader, metric: Any, bounds: Any) -> tuple[float | None, float | None]:
+    if metric not in METRICS:
+        raise r.error(f"unknown metric (choose from {', '.join(METRICS)})", "constraints", metric)
+    ok = isinstance(bounds, list) and len(bounds) == 2
+    if not ok or not all(b is None or _number(b) for b in bounds):
+        raise r.error("must be [low, high] (null for no bound)", "constraints", metric)
+    lo, hi = bounds
+    if lo is not None and hi is not None and lo > hi:
+        raise r.error(f"empty range: {lo} > {hi}", "constraints", metric)
+    return lo, hi
+
+
 def _constraints(r: _Reader, raw: Any) -> dict[str, tuple[float | None, float | None]]:
+    """``constraints:``, each bad metric recorded."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise r.error("constraints: a mapping {metric: [low, high]}", "constraints")
-    out: dict[str, tuple[float | None, float | None]] = {}
-    for metric, bounds in raw.items():
-        if metric not in METRICS:
-            allowed = ", ".join(METRICS)
-            raise r.error(f"unknown metric (choose from {allowed})", "constraints", metric)
-        ok = isinstance(bounds, list) and len(bounds) == 2
-        if not ok or not all(b is None or _number(b) for b in bounds):
-            raise r.error("must be [low, high] (null for no bound)", "constraints", metric)
-        lo, hi = bounds
-        if lo is not None and hi is not None and lo > hi:
-            raise r.error(f"empty range: {lo} > {hi}", "constraints", metric)
-        out[metric] = (lo, hi)
-    return out
+    found = {m: r.attempt(partial(_bounds, r, m, b), None) for m, b in raw.items()}
+    return {m: b for m, b in found.items() if b is not None}
 
 
 def _setting_ok(kind: type, value: Any) -> bool:
@@ -205,7 +240,22 @@ def _setting_ok(kind: type, value: Any) -> bool:
     return isinstance(value, kind)
 
 
+def _setting(r: _Reader, key: Any, value: Any) -> Any:
+    """One ``measure:`` setting, checked against its default's type."""
+    if key not in SETTING_DEFAULTS:
+        keys = ["what", *SETTING_DEFAULTS]
+        hint = suggest(str(key), keys)
+        message = f"unknown measure setting {key!r}{hint} (allowed: {', '.join(keys)})"
+        raise r.error(message, "measure", key, at_key=True)
+    kind = type(SETTING_DEFAULTS[key])
+    if not _setting_ok(kind, value):
+        raise r.error(f"expected {EXPECTED[kind]}", "measure", key)
+    return value
+
+
 def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """``measure:``: a list of measurements, or ``{what: [...], setting: value}``; each bad
+    setting is recorded."""
     if raw is None:
         return (), {}
     if isinstance(raw, str):
@@ -213,39 +263,52 @@ def _measure(r: _Reader, raw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
     settings = dict(SETTING_DEFAULTS)
     if isinstance(raw, dict):
         for key, value in raw.items():
-            if key == "what":
-                continue
-            if key not in SETTING_DEFAULTS:
-                keys = ["what", *SETTING_DEFAULTS]
-                hint = suggest(str(key), keys)
-                message = f"unknown measure setting {key!r}{hint} (allowed: {', '.join(keys)})"
-                raise r.error(message, "measure", key, at_key=True)
-            kind = type(SETTING_DEFAULTS[key])
-            if not _setting_ok(kind, value):
-                raise r.error(f"expected {EXPECTED[kind]}", "measure", key)
-            settings[key] = value
+            if key != "what":
+                settings[key] = r.attempt(partial(_setting, r, key, value), settings.get(key))
         raw = raw.get("what", [])
     if not isinstance(raw, list) or any(m not in MEASURES for m in raw):
         raise r.error(f"expected a list of {', '.join(MEASURES)}", "measure")
     return tuple(raw), settings
 
 
-def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str, int, int | None, Solve | None]:
+def _top_keys(r: _Reader, doc: dict[str, Any]) -> None:
+    """Records every unknown top-level key."""
     for key in doc:
         if key not in TOP_KEYS:
             hint = suggest(str(key), list(TOP_KEYS))
-            raise r.error(f"unknown key{hint} (allowed: {', '.join(TOP_KEYS)})", key, at_key=True)
+            message = f"unknown key{hint} (allowed: {', '.join(TOP_KEYS)})"
+            r.problems.append(r.error(message, key, at_key=True))
+
+
+def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str | None, int, int | None]:
+    """Name, mode (None when it is in error), seed and n; each problem is recorded."""
+    _top_keys(r, doc)
     name, mode = doc.get("sweep"), doc.get("mode", "grid")
     if not isinstance(name, str) or not name:
-        raise r.error("sweep: a name is required (sweep: my-sweep)", "sweep")
+        r.problems.append(r.error("sweep: a name is required (sweep: my-sweep)", "sweep"))
     if mode not in MODES:
-        raise r.error(f"unknown mode {mode!r} (choose from {', '.join(MODES)})", "mode")
+        message = f"unknown mode {mode!r} (choose from {', '.join(MODES)})"
+        r.problems.append(r.error(message, "mode"))
+        mode = None
     seed, n = doc.get("seed", 0), doc.get("n")
     if not isinstance(seed, int) or isinstance(seed, bool):
-        raise r.error("seed must be an integer", "seed")
+        r.problems.append(r.error("seed must be an integer", "seed"))
     if mode == "random" and (not isinstance(n, int) or n < 1):
-        raise r.error("random mode needs n: the number of configs to sample", "n" if n else "mode")
-    return name, mode, seed, n, _solve(r, doc.get("solve"))
+        message = "random mode needs n: the number of configs to sample"
+        r.problems.append(r.error(message, "n" if n else "mode"))
+    return str(name), mode, seed, n
+
+
+def _base(r: _Reader, doc: dict[str, Any], path: Path) -> tuple[Path, dict[str, Any], SourceMap]:
+    """The base spec's path, merged document and source map."""
+    if not isinstance(doc.get("base"), str):
+        raise r.error("base: a catalog name or a spec path is required", "base")
+    try:
+        base_path = find_spec(doc["base"], relative_to=path)
+    except SpecError as exc:
+        raise r.error(exc.message, "base") from None
+    base_doc, base_smap = load_merged(base_path, find_spec)
+    return base_path, base_doc, base_smap
 
 
 def _solve(r: _Reader, raw: Any) -> Solve | None:
@@ -273,7 +336,8 @@ def load_sweep(path: Path) -> SweepSpec:
     """Read and validate a sweep file (each axis is checked against the base spec).
 
     Raises:
-        SpecError: located at the sweep file's offending key.
+        SpecError: located at the sweep file's offending key; ``SpecErrors`` (every problem,
+            in file order) when there are several.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -283,40 +347,49 @@ def load_sweep(path: Path) -> SweepSpec:
     r = _Reader(smap)
     if not isinstance(doc, dict):
         raise r.error("a sweep file is a mapping (sweep, base, mode, axes, ...)")
-    name, mode, seed, n, solve = _scalars(r, doc)
-    if not isinstance(doc.get("base"), str):
-        raise r.error("base: a catalog name or a spec path is required", "base")
-    try:
-        base_path = find_spec(doc["base"], relative_to=path)
-    except SpecError as exc:
-        raise r.error(exc.message, "base") from None
-    base_doc, base_smap = load_merged(base_path, find_spec)
-    axes = _axes(r, doc, mode, base_doc)
+    name, mode, seed, n = _scalars(r, doc)
+    solve: Solve | None = r.attempt(partial(_solve, r, doc.get("solve")), None)
+    base = r.attempt(partial(_base, r, doc, path), None)
+    axes: tuple[Axis, ...] = r.attempt(partial(_axes, r, doc, mode, base[1] if base else None), ())
     if solve is not None and any(a.key == "block.width_per_group" for a in axes):
-        raise r.error("solve derives block.width_per_group; do not sweep it too", "solve")
-    measure, settings = _measure(r, doc.get("measure"))
-    spec = SweepSpec(
-        name, path, base_path, base_doc, base_smap, mode, axes, solve,
-        _constraints(r, doc.get("constraints")), seed, n, measure, settings, smap,
-    )  # fmt: skip
-    check_axes(spec)
-    return spec
+        message = "solve derives block.width_per_group; do not sweep it too"
+        r.problems.append(r.error(message, "solve"))
+    no_measure: tuple[tuple[str, ...], dict[str, Any]] = ((), {})
+    measure = r.attempt(partial(_measure, r, doc.get("measure")), no_measure)
+    bounds: dict[str, tuple[float | None, float | None]] = r.attempt(
+        partial(_constraints, r, doc.get("constraints")), {}
+    )
+    if base is not None:
+        r.problems += axis_problems(base[1], base[2], axes, smap)
+    r.raise_problems()
+    if base is None or mode is None:  # unreachable: each is None only after a problem
+        raise SpecError("invalid sweep file", None, str(path))
+    return SweepSpec(name, path, *base, mode, axes, solve, bounds, seed, n, *measure, smap)
 
 
-def check_axes(sweep: SweepSpec) -> None:
-    """Each listed value (each sampler bound) applied alone to the base must give a valid spec."""
-    base = dict(sweep.base_doc)
-    for axis in sweep.axes:
+def axis_problems(
+    base_doc: dict[str, Any], base_smap: SourceMap, axes: tuple[Axis, ...], smap: SourceMap
+) -> list[SpecError]:
+    """Each listed value (each sampler bound) applied alone to the base must give a valid spec;
+    one error per axis whose value does not, located at the axis."""
+    problems = []
+    for axis in axes:
         s = axis.sampler
         values = axis.values or (s.sample(random.Random(0)),) if s else axis.values or ()
         for value in values:
-            doc = set_path(base, axis.path, value)
             try:
-                validate(doc, sweep.base_smap)
+                validate(set_path(dict(base_doc), axis.path, value), base_smap)
             except SpecError as exc:
                 text = exc.format().split(": ", 1)[-1].replace("\n", "; ")
-                raise SpecError(
-                    f"value {value!r} gives an invalid spec: {text}",
-                    sweep.loc("axes", axis.key),
-                    f"axes.{axis.key}",
-                ) from None
+                where = locate(smap, ("axes", axis.key))
+                message = f"value {value!r} gives an invalid spec: {text}"
+                problems.append(SpecError(message, where, f"axes.{axis.key}"))
+                break
+    return problems
+
+
+def check_axes(sweep: SweepSpec) -> None:
+    """Raises the first of :func:`axis_problems` of a loaded sweep (kept for callers)."""
+    problems = axis_problems(sweep.base_doc, sweep.base_smap, sweep.axes, sweep.smap)
+    if problems:
+        raise problems[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -88,3 +89,45 @@ def test_missing_sweep_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["sweep", "run", str(tmp_path / "none.yaml")])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{tmp_path / 'none.yaml'}: cannot read sweep file")
+
+
+def test_every_error_of_a_sweep_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "sweep: s\nbase: resnet50\nmode: zip\nextra: 1\naxes:\n"
+        "  block.grups: [1, 2]\n  block.groups: []\n  stages.9.depth: [1]\n"
+        "constraints: {mac: [1, 2], params: [3, 1]}\n"
+        "measure: {what: [latency], bacth: 8, batch: 0}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["sweep", "run", str(path), "--db", str(tmp_path / "b.db")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    expected = [
+        "bad.yaml:4:1: extra: unknown key",
+        "bad.yaml:6:16: axes.block.grups: value 1 gives an invalid spec",
+        "bad.yaml:7:17: axes.block.groups: empty axis",
+        "bad.yaml:8:19: axes.stages.9.depth: stages.9: no such list index",
+        "bad.yaml:9:20: constraints.mac: unknown metric",
+        "bad.yaml:9:36: constraints.params: empty range: 3 > 1",
+        "bad.yaml:10:28: measure.bacth: unknown measure setting 'bacth'; did you mean 'batch'?",
+        "bad.yaml:10:45: measure.batch: expected a positive integer",
+    ]
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected)  # one line per problem, in file order
+    for line, start in zip(lines, expected, strict=True):
+        assert line.startswith(f"{path.parent}/") and start in line, line
+    assert not (tmp_path / "b.db").exists()
+
+
+def test_commands_in_sweep_file_comments_parse() -> None:
+    """Every `archprobe ...` command a shipped sweep file's comments give is a real command
+    with real options: parsed by the CLI (with --help appended, so nothing runs)."""
+    found = []
+    for sweep in sorted(SWEEPS.glob("*.yaml")):
+        for line in sweep.read_text(encoding="utf-8").splitlines():
+            comment = line.partition("#")[2]
+            found += [c.split() for c in re.findall(r"archprobe ([^`\n]+)", comment)]
+    assert len(found) >= 3  # the files do give commands
+    for args in found:
+        result = runner.invoke(app, [*(a for a in args if a != "--help"), "--help"])
+        assert result.exit_code == 0, f"archprobe {' '.join(args)}: {result.output}"

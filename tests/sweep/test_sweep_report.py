@@ -176,6 +176,9 @@ def test_menus_switch_between_whole_trace_groups(page: str) -> None:
     for div in ("fig-edf", "fig-trends"):
         traces, layout = figures(page)[div]
         (menu,) = layout["updatemenus"]
+        # top left, above the legend: the top right is plotly's toolbar (test_browser.py
+        # checks in Chromium that they do not overlap)
+        assert (menu["x"], menu["xanchor"], menu["yanchor"]) == (0, "left", "bottom")
         shown = [b["args"][0]["visible"] for b in menu["buttons"]]
         assert all(len(v) == len(traces) for v in shown)
         assert [t.get("visible", True) for t in traces] == shown[0]  # as the first button

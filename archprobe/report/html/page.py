@@ -32,6 +32,7 @@ caption{caption-side:top;text-align:left;font-weight:600;padding:2px 0 6px}
 .note{color:#555;font-size:12.5px;margin:2px 0 12px;white-space:pre-line}
 .bad{color:#b3261e;font-weight:600}.warn{color:#8a6100}.ok{color:#1d7a34}.dim{color:#6b6b76}
 .figure{margin:4px 0 8px}details{margin:8px 0}summary{cursor:pointer;font-weight:600}
+.table-wrap{max-width:100%;overflow-x:auto}
 pre{background:#f6f7f9;border:1px solid #e1e2e6;padding:8px 10px;overflow-x:auto;font-size:12px}
 ul.findings{padding-left:18px}ul.findings li{margin:2px 0;font-family:ui-monospace,monospace;
  font-size:12.5px}
@@ -39,8 +40,10 @@ footer{margin-top:36px;border-top:1px solid #d0d0d7;padding-top:8px;font-size:12
 footer code{font-size:11.5px}
 """
 
-# Records script errors (window.onerror) and, after load, how many plots rendered: the browser
-# test reads #render-status from the DOM. Inline, like everything else: no network at view time.
+# Records script errors (window.onerror) and, after load, how many plots rendered, the page's
+# scroll width, how many parts of a section run past the page's right edge and how many figure
+# menus cover plotly's toolbar (both 0: the layout fits): the browser test reads #render-status.
+# Inline, like everything else: no network at view time.
 STATUS_JS = """
 window.__archprobeErrors=[];
 window.addEventListener('error',function(e){window.__archprobeErrors.push(String(e.message));});
@@ -51,6 +54,19 @@ window.addEventListener('load',function(){setTimeout(function(){
  s.setAttribute('data-plots',String(document.querySelectorAll('.js-plotly-plot').length));
  s.setAttribute('data-svgs',String(document.querySelectorAll('.js-plotly-plot .main-svg').length));
  s.setAttribute('data-height',String(document.documentElement.scrollHeight));
+ s.setAttribute('data-width',String(document.documentElement.scrollWidth));
+ var body=document.body,edge=body.getBoundingClientRect().right
+  -parseFloat(getComputedStyle(body).paddingRight);
+ var wide=Array.from(document.querySelectorAll('section > *')).filter(function(e){
+  return e.getBoundingClientRect().right>edge+1;});
+ s.setAttribute('data-wide',String(wide.length));
+ var overlaps=0;
+ document.querySelectorAll('.js-plotly-plot').forEach(function(p){
+  var bar=p.querySelector('.modebar');if(!bar){return;}var b=bar.getBoundingClientRect();
+  p.querySelectorAll('.updatemenu-header-group').forEach(function(m){
+   var r=m.getBoundingClientRect();
+   if(r.left<b.right&&b.left<r.right&&r.top<b.bottom&&b.top<r.bottom){overlaps++;}});});
+ s.setAttribute('data-overlaps',String(overlaps));
  s.textContent=errs.join('\\n');},0);});
 """
 
@@ -98,9 +114,14 @@ def rich_table_html(table: Table) -> str:
         rows.append(f"<tr>{cells}</tr>")
     title = f"<caption>{_cell_html(table.title)}</caption>" if table.title else ""
     caption = f'<div class="note">{_cell_html(table.caption)}</div>' if table.caption else ""
-    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>" + (
-        caption
-    )
+    body = f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return wrap_table(body) + caption
+
+
+def wrap_table(table_html: str) -> str:
+    """A table in a box as wide as the page that scrolls sideways: a table with many columns
+    (memory at four batch sizes) never makes the page wider than the window."""
+    return f'<div class="table-wrap">{table_html}</div>'
 
 
 def simple_table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
@@ -114,7 +135,7 @@ def simple_table(header: list[str], rows: list[list[str]], right: set[int] | Non
     body = "".join(
         "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return wrap_table(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 @dataclass

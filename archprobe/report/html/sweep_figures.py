@@ -34,6 +34,9 @@ LOG_SPAN = 30.0
 LOG_SPAN_AXIS = 10.0
 """The same for an axis's values: power-of-2 and log-uniform samplers span a decade or more."""
 _ALL = "#9a9aa5"
+MENU_LIFT = 52
+"""Pixels between the top of the plots and the bottom of an axis menu: above the subplot
+titles and the legend row."""
 
 
 def fmt(metric: str, value: float) -> str:
@@ -112,11 +115,14 @@ def _steps(e: pd.DataFrame) -> tuple[list[Any], list[float]]:
 
 def _menu(labels: Sequence[str], visible: Sequence[list[bool]], layouts: Sequence[dict[str, Any]]
           ) -> list[dict[str, Any]]:  # fmt: skip
-    """A dropdown that shows one group of traces (and its axis titles) at a time."""
+    """A dropdown that shows one group of traces (and its axis titles) at a time.
+
+    It sits top left, above the legend row: the top right belongs to plotly's toolbar (the
+    modebar), which it used to cover. Plotly grows the top margin to make room for it."""
     buttons = [{"label": label, "method": "update", "args": [{"visible": v}, layout]}
                for label, v, layout in zip(labels, visible, layouts, strict=True)]  # fmt: skip
     return [{"type": "dropdown", "buttons": buttons, "active": 0, "showactive": True,
-             "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom", "pad": {"b": 28},
+             "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "pad": {"b": MENU_LIFT},
              "bgcolor": "white", "bordercolor": "#bbb", "font": {"size": 12}}]  # fmt: skip
 
 

@@ -9,13 +9,14 @@ the checked claims, the notes and the conclusion. Inputs are the torch-free resu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from archprobe.checks import Finding, SpecCheck
 from archprobe.proofs.results import Agreement, Proof, Timing
+from archprobe.report.terminal.render import Table, escape
 from archprobe.units import binary_bytes, si
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -32,6 +33,24 @@ def finding_text(f: Finding) -> Text:
         f": {f.message} ",
         (f"[{f.ref}]", "dim"),
     )
+
+
+def finding_record(f: Finding) -> dict[str, Any]:
+    """One finding as data (``--json`` and the report's JSON)."""
+    where = str(f.where) if f.where else None
+    return {"code": f.code, "severity": f.severity, "message": f.message, "where": where,
+            "ref": f.ref}  # fmt: skip
+
+
+def check_record(check: SpecCheck) -> dict[str, Any]:
+    """A spec's check as data: its name, findings, counts and the number of checks run."""
+    return {
+        "name": check.name,
+        "findings": [finding_record(f) for f in check.findings],
+        "errors": check.count("error"),
+        "warnings": check.count("warning"),
+        "checks_run": check.checks_run,
+    }
 
 
 def spec_summary(check: SpecCheck) -> Text:
@@ -56,7 +75,7 @@ def forms_list(proof: Proof) -> Table:
     t.add_column(no_wrap=True)
     t.add_column(overflow="fold")
     for f in proof.forms:
-        t.add_row(f"  ({f.key}) {f.name}", f.layers)
+        t.add_row(escape(f"  ({f.key}) {f.name}"), escape(f.layers))
     return t
 
 

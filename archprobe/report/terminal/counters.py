@@ -9,10 +9,9 @@ each counter ran without counting.
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from archprobe.analysis.counters.conventions import CATEGORIES, CATEGORY_LABELS
 from archprobe.analysis.counters.reconcile import CounterReport, Reconciliation
+from archprobe.report.terminal.render import Table, escape
 from archprobe.units import si, signed_si
 
 _ALWAYS = ("conv", "linear", "norm", "pool", "add", "act", "bias")  # the rows the issue names
@@ -21,7 +20,7 @@ _ALWAYS = ("conv", "linear", "norm", "pool", "add", "act", "bias")  # the rows t
 def _header(r: CounterReport) -> str:
     unit = r.convention.unit
     native = "FLOP, shown ÷ 2" if r.convention.per_mac == 2 else unit
-    return f"{r.convention.label}\n[dim]native: {native}[/dim]"
+    return f"{escape(r.convention.label)}\n[dim]native: {escape(native)}[/dim]"
 
 
 def _cell(r: CounterReport, cat: str) -> str:
@@ -45,9 +44,9 @@ def _rows(rec: Reconciliation) -> list[str]:
 
 def _check(r: CounterReport) -> str:
     if not r.ok:
-        return f"[yellow]{r.status}[/yellow]"
+        return f"[yellow]{escape(r.status)}[/yellow]"
     if r.unmodelled:
-        return "[yellow]no rule: " + ", ".join(r.unmodelled) + "[/yellow]"
+        return "[yellow]no rule: " + escape(", ".join(r.unmodelled)) + "[/yellow]"
     if r.mismatches:
         return "[red]✗ " + ", ".join(CATEGORY_LABELS[c] for c in r.mismatches) + "[/red]"
     return "[green]✓ every category[/green]"
@@ -71,31 +70,32 @@ def _totals(t: Table, rec: Reconciliation) -> None:
 def _why(r: CounterReport, baseline: CounterReport | None) -> str:
     """One caption line: the convention, each category that differs from archprobe's MACs and
     why, then the ops the counter ran but did not count."""
-    head = f"[bold]{r.convention.label}[/bold] ({r.convention.summary})"
+    head = f"[bold]{escape(r.convention.label)}[/bold] ({escape(r.convention.summary)})"
     if not r.ok:
-        return f"{head}: [yellow]{r.message}[/yellow]"
+        return f"{head}: [yellow]{escape(r.message)}[/yellow]"
     parts = []
     if baseline is not None and baseline.ok and baseline is not r:
         for cat in CATEGORIES:
             delta = r.macs.get(cat, 0.0) - baseline.macs.get(cat, 0.0)
             if delta:
                 note = r.notes.get(cat, "")
-                parts.append(f"{CATEGORY_LABELS[cat]} {signed_si(delta, 'MAC')}: {note}")
+                parts.append(f"{CATEGORY_LABELS[cat]} {signed_si(delta, 'MAC')}: {escape(note)}")
     if r.uncounted:
         listed = ", ".join(f"{o.name} ×{o.calls}" for o in r.uncounted)
-        parts.append(f"ran, not counted: {listed}")
+        parts.append(f"ran, not counted: {escape(listed)}")
     if r.counter != "analytic" and r.zero_notes:
         by_note: dict[str, list[str]] = {}
         for op, note in r.zero_notes.items():
             by_note.setdefault(note, []).append(op)
-        parts.append("0 by rule: " + "; ".join(f"{', '.join(o)}: {n}" for n, o in by_note.items()))
+        rules = "; ".join(f"{', '.join(o)}: {n}" for n, o in by_note.items())
+        parts.append("0 by rule: " + escape(rules))
     return head + "".join(f"\n  • {p}" for p in parts)
 
 
 def reconciliation_table(rec: Reconciliation) -> Table:
     """Categories as rows, counters as columns (MACs), totals, and a "why" caption per counter."""
     batch = f"batch {rec.batch}, input {'×'.join(map(str, rec.input_shape[1:]))}"
-    t = Table(title=f"{rec.model}: counters reconciled per op category ({batch}; MAC)")
+    t = Table(title=f"{escape(rec.model)}: counters reconciled per op category ({batch}; MAC)")
     t.add_column("category", no_wrap=True)
     for r in rec.counters:
         t.add_column(_header(r), justify="right", no_wrap=True)

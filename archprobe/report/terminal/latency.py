@@ -6,13 +6,12 @@ torch-free: rows and reports come in as plain data (``timing.latency.LatencyRow`
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,9 +20,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
-from archprobe.units import si
+from archprobe.report.terminal.render import Table, escape
+from archprobe.report.terminal.render import to_text as to_text  # scripts import it from here
+from archprobe.units import si, signed
 
 if TYPE_CHECKING:
     from archprobe.analysis.timing.latency import LatencyRow, ProgressFn, Ratio
@@ -95,8 +95,9 @@ def latency_table(rows: Sequence[LatencyRow], ratios: Sequence[Ratio] = ()) -> T
     """Median ± IQR latency and throughput per model and batch, with the throughput ratio to
     the baseline (``timing.latency.throughput_ratios``); failed rows show their status."""
     t = Table(title="measured latency (median ± IQR per forward pass of the batch)")
-    for col in ("model", "batch", "latency", "throughput (img/s)", "ratio vs baseline", "status"):
-        t.add_column(col, justify="left" if col in ("model", "status") else "right")
+    for col in ("model", "batch", "latency", "throughput (img/s)", "ratio vs baseline"):
+        t.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
+    t.add_column("status", overflow="fold")
     by_key = {(r.model, r.batch): r for r in ratios}
     baseline = ratios[0].baseline if ratios else None
     for batch in dict.fromkeys(r.batch for r in rows):
@@ -104,9 +105,9 @@ def latency_table(rows: Sequence[LatencyRow], ratios: Sequence[Ratio] = ()) -> T
             latency = f"{_time(r.median_s)} ± {_time(r.iqr_s)}" if r.ok else "—"
             thr = f"{r.throughput:,.1f} ± {r.throughput_iqr:,.1f}" if r.ok else "—"
             cell = _ratio_cell(by_key.get((r.model, r.batch)), r.model == baseline)
-            t.add_row(r.model, str(r.batch), latency, thr, cell, r.status)
+            t.add_row(escape(r.model), str(r.batch), latency, thr, cell, escape(r.status))
         t.add_section()
-    t.caption = env_stamp([r.env for r in rows]) + (
+    t.caption = escape(env_stamp([r.env for r in rows])) + (
         "\nratio = throughput / baseline throughput; ± combines both relative IQRs in quadrature"
         if ratios
         else ""
@@ -126,7 +127,7 @@ def _group_cell(g: Group) -> str:
 def _change(new: float | None, old: float | None) -> str:
     if new is None or old is None or not old:
         return "—"
-    return f"{(new - old) / old * 100:+.0f}%"
+    return signed((new - old) / old * 100, ".0f") + "%"
 
 
 def _delta_cell(new: Group, old: Group) -> str:
@@ -151,11 +152,11 @@ def roofline_stage_table(reports: Sequence[RooflineReport]) -> Table:
     measured time; the last columns compare 3×3 time (measured, roofline) with the first model's."""
     base = reports[0]
     t = Table(title="roofline per stage: 3×3 convs (grouped or dense)", show_lines=True)
-    t.add_column("stage")
+    t.add_column("stage", no_wrap=True)
     for r in reports:
-        t.add_column(r.model, overflow="fold")
+        t.add_column(escape(r.model), overflow="fold")
     for r in reports[1:]:
-        t.add_column(f"3×3 time Δ {r.model}", justify="right")
+        t.add_column(f"3×3 time Δ {escape(r.model)}", justify="right", no_wrap=True)
     per_model = [{s.stage: s for s in r.stages()} for r in reports]
     for stage, first in per_model[0].items():
         others = [m.get(stage) for m in per_model[1:]]
@@ -164,19 +165,20 @@ def roofline_stage_table(reports: Sequence[RooflineReport]) -> Table:
         cells = [_group_cell(s.conv3x3) if s else "—" for s in (first, *others)]
         deltas = [_delta_cell(s.conv3x3, first.conv3x3) if s else "—" for s in others]
         t.add_row(stage, *cells, *deltas)
-    t.caption = roofline_caption(base)
+    t.caption = escape(roofline_caption(base))
     return t
 
 
 def roofline_layer_table(report: RooflineReport) -> Table:
     """Every conv and linear layer: op, MACs, bytes, intensity, bound, roofline and measured."""
-    t = Table(title=f"{report.model}: per-layer roofline")
+    t = Table(title=f"{escape(report.model)}: per-layer roofline")
     for col in ("scope", "op", "MACs", "bytes", "MAC/B", "bound", "roofline", "measured"):
-        t.add_column(col, justify="left" if col in ("scope", "op", "bound") else "right")
+        t.add_column(col, justify="left" if col in ("scope", "op", "bound") else "right",
+                     no_wrap=True)  # fmt: skip
     for r in report.layers:
         t.add_row(
-            r.scope,
-            r.op,
+            escape(r.scope),
+            escape(r.op),
             si(r.macs),
             si(r.bytes, "B"),
             f"{r.intensity:.1f}",
@@ -184,7 +186,7 @@ def roofline_layer_table(report: RooflineReport) -> Table:
             _time(r.attainable_s),
             _time(r.measured_s),
         )
-    t.caption = roofline_caption(report)
+    t.caption = escape(roofline_caption(report))
     return t
 
 
@@ -203,10 +205,3 @@ def grouped_conv_summary(base: RooflineReport, other: RooflineReport) -> list[st
             f"{_time(a.measured_s)} ({_change(b.measured_s, a.measured_s)})"
         )
     return lines
-
-
-def to_text(renderable: RenderableType, width: int = 120) -> str:
-    """Render a table to plain text (for scripts that print without importing rich)."""
-    console = Console(width=width, file=io.StringIO(), color_system=None)
-    console.print(renderable)
-    return cast(io.StringIO, console.file).getvalue()

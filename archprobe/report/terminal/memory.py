@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from archprobe.analysis.memory.model import MemoryPrediction
+from archprobe.report.terminal.render import Table, escape
+from archprobe.units import signed
 
 if TYPE_CHECKING:  # memory_measure needs torch only to run; its result type is plain
     from archprobe.analysis.memory.measure import MemoryMeasurement
@@ -27,12 +27,12 @@ def error_percent(predicted: float, measured: float) -> str:
     """``(predicted - measured) / measured`` as a signed percentage."""
     if not measured:
         return "n/a"
-    return f"{(predicted - measured) / measured * 100:+.2f}%"
+    return signed((predicted - measured) / measured * 100, ".2f") + "%"
 
 
 def _column(p: MemoryPrediction) -> str:
     what = "inference" if p.optimizer is None else f"train · {p.optimizer}"
-    return f"{p.model}\n{what} · batch {p.batch}"
+    return f"{escape(p.model)}\n{escape(what)} · batch {p.batch}"
 
 
 def memory_table(
@@ -44,9 +44,9 @@ def memory_table(
     the part above that baseline, which is what the measurement reads directly.
     """
     t = Table(title="memory: predicted vs measured (MiB = 2^20 B, GiB = 2^30 B)")
-    t.add_column("")
+    t.add_column("", no_wrap=True)
     for p, _ in results:
-        t.add_column(_column(p), justify="right")
+        t.add_column(_column(p), justify="right", no_wrap=True)
     preds = [p for p, _ in results]
     meas = [m for _, m in results]
     rows = [
@@ -65,11 +65,11 @@ def memory_table(
     for label, cells in rows:
         if label == "predicted peak":
             t.add_section()
-        t.add_row(label, *cells, style="bold" if label == "error" else None)
+        t.add_row(label, *map(escape, cells), style="bold" if label == "error" else None)
     devices = sorted({m.device for m in meas if m})
     if devices:
         methods = sorted({m.method for m in meas if m})
-        t.caption = f"measured on {', '.join(devices)} by {', '.join(methods)}"
+        t.caption = escape(f"measured on {', '.join(devices)} by {', '.join(methods)}")
     return t
 
 
@@ -79,11 +79,13 @@ def _step_error(p: MemoryPrediction, m: MemoryMeasurement | None) -> str:
 
 def memory_layers_table(p: MemoryPrediction, depth: int = 1) -> Table:
     """Predicted bytes per scope prefix of ``depth`` components (``layer1``, ``layer1.0``)."""
-    t = Table(title=f"{p.model}: memory per layer, batch {p.batch} (MiB = 2^20 B, GiB = 2^30 B)")
-    t.add_column("scope")
+    t = Table(
+        title=f"{escape(p.model)}: memory per layer, batch {p.batch} (MiB = 2^20 B, GiB = 2^30 B)"
+    )
+    t.add_column("scope", no_wrap=True)
     columns = ("params", "grads", "optimizer state", "saved for backward", "outputs")
     for col in columns:
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", no_wrap=True)
     totals: dict[str, list[int]] = {}
     for r in p.layers:
         key = ".".join(r.scope.split(".")[:depth])
@@ -92,7 +94,7 @@ def memory_layers_table(p: MemoryPrediction, depth: int = 1) -> Table:
         for i, v in enumerate(values):
             acc[i] += v
     for key, acc in totals.items():
-        t.add_row(key, *(mib_gib(v) for v in acc))
+        t.add_row(escape(key), *(mib_gib(v) for v in acc))
     t.add_section()
     sums = [sum(acc[i] for acc in totals.values()) for i in range(len(columns))]
     t.add_row("total", *(mib_gib(v) for v in sums), style="bold")

@@ -1,19 +1,21 @@
-"""Rich tables for profiled modules (presentation only; the numbers come from ``profile``)."""
+"""Rich tables for profiled modules (presentation only; the numbers come from ``profile``), and
+the record of what they show (``analyze --module --json``). Module paths and names come from the
+user's code, so they are escaped before they reach markup."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
-from archprobe.units import binary_bytes, si
+from archprobe.report.terminal.render import Table, escape
+from archprobe.units import binary_bytes, exact, si
 
 if TYPE_CHECKING:
     from archprobe.analysis.counters.profile import Profile
     from archprobe.analysis.results import Results
 
 SCOPE_METRICS = ("params", "macs", "acts", "elem_ops", "flops", "flops_bwd")
+CATEGORY_METRICS = ("macs", "elem_ops", "flops_bwd", "elem_ops_bwd")
 _HEADERS = {
     "params": "params",
     "macs": "MACs",
@@ -27,14 +29,16 @@ _HEADERS = {
 def scope_table(p: Profile) -> Table:
     """One row per top-level module path: params, MACs, acts, element ops, fwd/bwd FLOPs."""
     shape = "×".join(str(d) for d in p.input_shape)
-    t = Table(title=f"{p.name}  (input {shape}, counted on {p.device}, whole batch)")
+    where = f"input {shape}, counted on {escape(p.device)}, whole batch"
+    t = Table(title=f"{escape(p.name)}  ({where})")
     t.add_column("scope", no_wrap=True)
     for m in SCOPE_METRICS:
         t.add_column(_HEADERS[m], justify="right", no_wrap=True)
     per = {m: p.by_scope(m) for m in SCOPE_METRICS}
     scopes = list(dict.fromkeys(s for m in SCOPE_METRICS for s in per[m]))
     for scope in scopes:
-        t.add_row(scope or "(root)", *(si(per[m].get(scope, 0), digits=2) for m in SCOPE_METRICS))
+        cells = (si(per[m].get(scope, 0), digits=2) for m in SCOPE_METRICS)
+        t.add_row(escape(scope) or "(root)", *cells)
     t.add_section()
     t.add_row("total", *(si(p.total(m), digits=2) for m in SCOPE_METRICS), style="bold")
     moved = p.total("bytes_read") + p.total("bytes_written")
@@ -48,13 +52,13 @@ def scope_table(p: Profile) -> Table:
 
 def category_table(p: Profile) -> Table:
     """Per op category: MACs, element ops and backward FLOPs; nothing is a silent zero."""
-    t = Table(title=f"{p.name}: by op category")
-    t.add_column("category")
-    for m in ("macs", "elem_ops", "flops_bwd", "elem_ops_bwd"):
-        t.add_column(m, justify="right")
-    per = {m: p.by_op(m) for m in ("macs", "elem_ops", "flops_bwd", "elem_ops_bwd")}
+    t = Table(title=f"{escape(p.name)}: by op category")
+    t.add_column("category", no_wrap=True)
+    for m in CATEGORY_METRICS:
+        t.add_column(m, justify="right", no_wrap=True)
+    per = {m: p.by_op(m) for m in CATEGORY_METRICS}
     for cat in dict.fromkeys(c for v in per.values() for c in v):
-        t.add_row(cat or "(module)", *(f"{v.get(cat, 0):,.0f}" for v in per.values()))
+        t.add_row(escape(cat) or "(module)", *(f"{v.get(cat, 0):,.0f}" for v in per.values()))
     return t
 
 
@@ -70,16 +74,38 @@ def profile_lines(p: Profile) -> list[str]:
     return lines
 
 
+def profile_records(p: Profile) -> dict[str, Any]:
+    """What :func:`scope_table`, :func:`category_table` and :func:`profile_lines` show, with
+    exact counts (whole batch)."""
+    per = {m: p.by_scope(m) for m in SCOPE_METRICS}
+    scopes = list(dict.fromkeys(s for m in SCOPE_METRICS for s in per[m]))
+    by_op = {m: p.by_op(m) for m in CATEGORY_METRICS}
+    categories = list(dict.fromkeys(c for v in by_op.values() for c in v))
+    return {
+        "model": p.name,
+        "input_shape": list(p.input_shape),
+        "device": p.device,
+        "scopes": [{"scope": s, **{m: exact(per[m].get(s, 0)) for m in SCOPE_METRICS}}
+                   for s in scopes],
+        "total": {m: exact(p.total(m)) for m in (*SCOPE_METRICS, "bytes_read", "bytes_written")},
+        "categories": [{"category": c, **{m: exact(by_op[m].get(c, 0)) for m in CATEGORY_METRICS}}
+                       for c in categories],
+        "match": p.match,
+        "uncounted": [{"op": op, "category": cat, "calls": n} for op, cat, n in p.uncounted],
+        "notes": list(p.notes),
+    }  # fmt: skip
+
+
 def aligned_table(results: Results, models: Sequence[str], metric: str = "macs") -> Table:
     """Models side by side per top-level module path (stage-aligned by path prefix)."""
     t = Table(title=f"{metric} by scope (module path prefix)")
     t.add_column("scope", no_wrap=True)
     per = {m: results.by_scope(metric, model=m) for m in models}
     for m in models:
-        t.add_column(m, justify="right", no_wrap=True)
+        t.add_column(escape(m), justify="right", no_wrap=True)
     scopes = list(dict.fromkeys(s for m in models for s in per[m]))
     for scope in scopes:
-        t.add_row(scope or "(root)", *(si(per[m].get(scope, 0), digits=3) for m in models))
+        t.add_row(escape(scope) or "(root)", *(si(per[m].get(scope, 0), digits=3) for m in models))
     t.add_section()
     t.add_row("total", *(f"{results.total(metric, model=m):,.0f}" for m in models), style="bold")
     return t

@@ -18,9 +18,9 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 from rich.text import Text
 
+from archprobe.report.terminal.render import Table, escape
 from archprobe.units import binary_bytes, si
 
 if TYPE_CHECKING:
@@ -89,10 +89,17 @@ def row_fields(flat: Sequence[Mapping[str, Any]]) -> list[str]:
 def results_table(db: Path, flat: Sequence[Mapping[str, Any]]) -> Table:
     """The first :data:`SHOWN_ROWS` stored rows, each value in its unit."""
     fields = row_fields(flat)
-    table = Table(*fields, title=f"{db}: {len(flat)} configs")
+    table = Table(title=f"{escape(db)}: {len(flat)} configs")
+    for f in fields:  # many columns: on a narrow terminal they fold (never cut with "…")
+        table.add_column(escape(f), overflow="fold")
     for r in flat[:SHOWN_ROWS]:
-        table.add_row(*[_cell(f, r.get(f)) for f in fields])
+        table.add_row(*[escape(_cell(f, r.get(f))) for f in fields])
     return table
+
+
+def sweep_records(db: Path, flat: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Every stored row (not only the :data:`SHOWN_ROWS` the table shows), values unformatted."""
+    return {"db": str(db), "configs": len(flat), "rows": [dict(r) for r in flat]}
 
 
 def sweep_device(flat: Sequence[Mapping[str, Any]]) -> str:

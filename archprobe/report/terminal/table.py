@@ -1,14 +1,21 @@
-"""Rich tables: the catalog, per-stage tables (ResNeXt Table 1 shape), side-by-side compare."""
+"""Rich tables: the catalog, per-stage tables (ResNeXt Table 1 shape), side-by-side compare;
+and the records of the catalog and stage tables (``--json``: what the table shows, exactly).
+
+Names, aliases and sources come from spec files, so they are escaped before they reach markup.
+"""
 
 from __future__ import annotations
 
-from rich.table import Table
+import json
+from pathlib import Path
+from typing import Any
 
 from archprobe.analysis.analytic import Analysis
 from archprobe.analysis.paper import PaperCheck, paper_checks
 from archprobe.analysis.stages import StageRow, stage_rows
+from archprobe.report.terminal.render import Table, escape
 from archprobe.spec.catalog import CatalogEntry
-from archprobe.units import binary_bytes, si, signed_percent, signed_si
+from archprobe.units import MINUS, binary_bytes, exact, si, signed_percent, signed_si
 
 STAGE_METRICS = ("params", "macs", "acts", "bytes_read", "bytes_written")
 
@@ -26,7 +33,7 @@ def _bytes(row: StageRow) -> float:
 def stage_table(a: Analysis) -> Table:
     """One row per stage: output size, block shape, params, MACs, activations, bytes moved."""
     size = a.spec.input.size
-    t = Table(title=f"{a.name}  (input {a.spec.input.channels}×{size}×{size}, per image)")
+    t = Table(title=f"{escape(a.name)}  (input {a.spec.input.channels}×{size}×{size}, per image)")
     t.add_column("stage", no_wrap=True)
     t.add_column("layers", overflow="fold", ratio=1, min_width=16)
     for col in ("params", "MACs", "acts", "bytes"):
@@ -35,7 +42,7 @@ def stage_table(a: Analysis) -> Table:
         v = r.values
         t.add_row(
             f"{r.label}\n[dim]{r.output}[/dim]",
-            r.shape,
+            escape(r.shape),
             si(v["params"], digits=2),
             si(v["macs"], digits=2),
             si(v["acts"], digits=2),
@@ -65,7 +72,7 @@ def _stage_cell(r: StageRow | None) -> str:
     if r is None:
         return "—"
     v = r.values
-    return f"{r.shape}\n[dim]{si(v['params'])} params · {si(v['macs'], 'MAC')}[/dim]"
+    return f"{escape(r.shape)}\n[dim]{si(v['params'])} params · {si(v['macs'], 'MAC')}[/dim]"
 
 
 def compare_table(models: list[Analysis]) -> Table:
@@ -73,13 +80,13 @@ def compare_table(models: list[Analysis]) -> Table:
     t = Table(
         title="stage-aligned comparison (per image; MAC = multiply-accumulate)", show_lines=True
     )
-    t.add_column("stage")
-    t.add_column("output")
+    t.add_column("stage", no_wrap=True)
+    t.add_column("output", no_wrap=True)
     per_model = [
         {r.label: r for r in stage_rows(m.graph, m.results, STAGE_METRICS)} for m in models
     ]
     for m in models:
-        t.add_column(m.name, overflow="fold", ratio=1)
+        t.add_column(escape(m.name), overflow="fold", ratio=1)
     labels = list(dict.fromkeys(label for rows in per_model for label in rows))
     for label in labels:
         outputs = list(dict.fromkeys(rows[label].output for rows in per_model if label in rows))
@@ -89,19 +96,19 @@ def compare_table(models: list[Analysis]) -> Table:
 
 def _delta(metric: str, delta: float, unit: str) -> str:
     if unit == "B":
-        return ("+" if delta >= 0 else "−") + binary_bytes(abs(delta))
+        return ("+" if delta >= 0 else MINUS) + binary_bytes(abs(delta))
     return signed_si(delta, unit)
 
 
 def totals_table(models: list[Analysis]) -> Table:
     """Whole-model totals, with absolute and relative deltas against the first model."""
     base = models[0]
-    t = Table(title=f"totals (Δ relative to {base.name})")
-    t.add_column("metric")
+    t = Table(title=f"totals (Δ relative to {escape(base.name)})")
+    t.add_column("metric", no_wrap=True)
     for m in models:
-        t.add_column(m.name, justify="right")
+        t.add_column(escape(m.name), justify="right", no_wrap=True)
     for m in models[1:]:
-        t.add_column(f"Δ {m.name}", justify="right")
+        t.add_column(f"Δ {escape(m.name)}", justify="right", no_wrap=True)
     metrics = [
         ("params", "params", ""),
         ("macs", "MACs", "MAC"),
@@ -127,21 +134,26 @@ def _paper_cell(check: PaperCheck | None) -> str:
     if check.convention == "without_bn":
         exact += " w/o BN"
     verdict = f"✓ {check.agreement}" if check.agreement else "[red]✗ differs[/red]"
-    return f"{check.printed}\n[dim]exact {exact}[/dim] {verdict}"
+    return f"{escape(check.printed)}\n[dim]exact {exact}[/dim] {verdict}"
 
 
 def paper_table(models: list[Analysis]) -> Table | None:
     """Published figures beside the exact counts in the same convention (None if none)."""
     t = Table(title="paper vs exact (MACs = the papers' multiply-add 'FLOPs')", show_lines=True)
-    for col in ("model", "source", "params", "MACs"):
-        t.add_column(col, justify="left" if col in ("model", "source") else "right")
+    t.add_column("model", no_wrap=True)
+    t.add_column("source", overflow="fold")
+    for col in ("params", "MACs"):  # a number and its verdict: wraps between words only
+        t.add_column(col, justify="right", overflow="fold")
     for m in models:
         by_source: dict[str, dict[str, PaperCheck]] = {}
         for c in paper_checks(m):
             by_source.setdefault(c.source, {})[c.metric] = c
         for source, checks in by_source.items():
             t.add_row(
-                m.name, source, _paper_cell(checks.get("params")), _paper_cell(checks.get("macs"))
+                escape(m.name),
+                escape(source),
+                _paper_cell(checks.get("params")),
+                _paper_cell(checks.get("macs")),
             )
     t.caption = (
         "w/o BN = conv and fc weights only: the convention that reproduces the ResNeXt paper's "
@@ -151,21 +163,86 @@ def paper_table(models: list[Analysis]) -> Table | None:
 
 
 def catalog_table(entries: list[tuple[CatalogEntry, Analysis]]) -> Table:
-    t = Table(title="archprobe catalog (analytic, per image)")
+    """One row per catalog model: name, aliases, family (its folder), input, exact params and
+    MACs (multiply-accumulates)."""
+    t = Table(title="archprobe catalog (analytic, per image; MACs = multiply-accumulates)")
     t.add_column("name", no_wrap=True)
-    t.add_column("aliases")
-    t.add_column("family")
+    t.add_column("aliases", overflow="fold")
+    t.add_column("family", no_wrap=True)
     t.add_column("input", no_wrap=True)
     t.add_column("params", justify="right", no_wrap=True)
     t.add_column("MACs", justify="right", no_wrap=True)
     for entry, a in entries:
         size = a.spec.input.size
         t.add_row(
-            entry.name,
-            ", ".join(entry.aliases),
-            entry.path.parent.name,
+            escape(entry.name),
+            escape(", ".join(entry.aliases)),
+            escape(entry.path.parent.name),
             f"{size}×{size}",
-            si(a.results.total("params"), digits=2),
-            si(a.results.total("macs"), "MAC", 2),
+            f"{a.results.total('params'):,.0f}",
+            f"{a.results.total('macs'):,.0f}",
         )
     return t
+
+
+def catalog_records(entries: list[tuple[CatalogEntry, Analysis]]) -> list[dict[str, Any]]:
+    """What :func:`catalog_table` shows, one record per model, with exact counts."""
+    return [
+        {
+            "name": entry.name,
+            "aliases": list(entry.aliases),
+            "family": entry.path.parent.name,
+            "path": str(entry.path),
+            "input": {"channels": a.spec.input.channels, "size": a.spec.input.size},
+            "params": exact(a.results.total("params")),
+            "macs": exact(a.results.total("macs")),
+        }
+        for entry, a in entries
+    ]
+
+
+def stage_records(a: Analysis) -> dict[str, Any]:
+    """What :func:`stage_table` shows: each stage's output, layers and exact costs, and the
+    totals (``bytes`` of the table = ``bytes_read`` + ``bytes_written``)."""
+    stages = [
+        {"stage": r.label, "output": r.output, "layers": r.shape,
+         **{m: exact(r.values[m]) for m in STAGE_METRICS}}
+        for r in stage_rows(a.graph, a.results, STAGE_METRICS)
+    ]  # fmt: skip
+    return {
+        "model": a.name,
+        "input": {"channels": a.spec.input.channels, "size": a.spec.input.size},
+        "stages": stages,
+        "total": {m: exact(a.results.total(m)) for m in STAGE_METRICS},
+    }
+
+
+def trait_records() -> list[dict[str, Any]]:
+    """Each trait of the catalog: its name, file and the key paths it sets."""
+    from archprobe.spec.catalog import list_traits
+    from archprobe.spec.loader import load_trait
+
+    return [
+        {"trait": e.name, "path": _shown_path(e.path), "sets": load_trait(e.path)}
+        for e in list_traits()
+    ]
+
+
+def traits_table(records: list[dict[str, Any]]) -> Table:
+    """What :func:`trait_records` holds, one row per trait."""
+    t = Table(title="archprobe traits: mix in with `extends: [base, trait]`")
+    for column in ("trait", "file", "sets"):
+        t.add_column(column, no_wrap=column != "sets")
+    for r in records:
+        sets = ", ".join(f"{k}: {v if isinstance(v, str) else json.dumps(v)}"
+                         for k, v in r["sets"].items())  # fmt: skip
+        t.add_row(escape(r["trait"]), escape(r["path"]), escape(sets))
+    return t
+
+
+def _shown_path(path: Path) -> str:
+    """A path relative to the working directory when under it, else as given."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,126 @@
+"""What every terminal view shares: a table that never cuts a number, plain (TSV-like) text of
+any view, and the escaping of user text for rich markup.
+
+Rich fits a table to the console's width and cuts what does not fit with ``…``; off a terminal
+that width is a guess (80 columns, or the terminal that stderr happens to be on), so a piped
+``archprobe solve`` once printed ``25,557,0…``. :class:`Table` renders at its natural width
+when the output is not a terminal, and on a terminal never narrower than its columns that do
+not wrap (numbers, names): those lines run past the edge instead, and the terminal wraps them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from rich import table as rich_table
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.errors import MarkupError
+from rich.markup import escape as _escape
+from rich.measure import Measurement
+from rich.text import Text
+
+UNLIMITED = 1_000_000
+"""A width no table reaches: measuring against it gives a table's natural width."""
+CELL_LINES = " · "
+"""What joins the lines of one cell in plain text (a plain row is one line)."""
+
+
+def escape(text: object) -> str:
+    """User text (spec names, aliases, sources, module paths, messages) made literal for rich
+    markup, so ``[thop]`` or ``[/bold]x[/]`` print as written instead of being read as tags."""
+    return _escape(str(text))
+
+
+def writes_to_terminal(console: Console) -> bool:
+    """Whether the console's file is a terminal (``FORCE_COLOR`` aside: colour is not width)."""
+    isatty = getattr(console.file, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty())
+    except ValueError:  # a closed file
+        return False
+
+
+class Table(rich_table.Table):
+    """A rich ``Table`` that never truncates its ``no_wrap`` columns (STYLE: numbers are exact).
+
+    Off a terminal it renders at its natural width (each cell on as few lines as it has);
+    on a terminal at the console's width, or wider when its unwrappable columns need it.
+    Columns that may wrap should fold (``overflow="fold"``), so text wraps rather than ends
+    in ``…``.
+    """
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        wide = options.update_width(UNLIMITED)
+        natural = self.__rich_measure__(console, wide).maximum
+        if writes_to_terminal(console):
+            natural = max(options.max_width, natural - self._wrap_slack(console, wide))
+        yield from super().__rich_console__(console, options.update_width(natural))
+
+    def _wrap_slack(self, console: Console, options: ConsoleOptions) -> int:
+        """How much narrower than its natural width the table can get by wrapping the columns
+        that may wrap (each down to its longest word); ``no_wrap`` columns keep their width."""
+        slack = 0
+        for column in self.columns:
+            if column.no_wrap:
+                continue
+            cells = [column.header, *column.cells] if self.show_header else list(column.cells)
+            sizes = [Measurement.get(console, options, cell) for cell in cells]
+            if sizes:
+                slack += max(m.maximum for m in sizes) - max(m.minimum for m in sizes)
+        return slack
+
+
+def _plain(cell: object) -> str:
+    """A cell's text without markup, its lines joined (:data:`CELL_LINES`)."""
+    if isinstance(cell, Text):
+        text = cell.plain
+    else:
+        try:
+            text = Text.from_markup(str(cell), emoji=False).plain
+        except MarkupError:  # not valid markup: shown as it is
+            text = str(cell)
+    return CELL_LINES.join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def table_text(table: rich_table.Table) -> str:
+    """A table as tab-separated lines: ``# title``, the header, one line per row, then
+    ``# caption`` lines. Cells keep their text (units and all), never cut."""
+    columns = [list(c.cells) for c in table.columns]
+    lines = [f"# {_plain(table.title)}"] if table.title else []
+    if table.show_header:
+        lines.append("\t".join(_plain(c.header) for c in table.columns))
+    lines += ["\t".join(_plain(col[i]) for col in columns) for i in range(table.row_count)]
+    if table.caption:
+        caption = table.caption.plain if isinstance(table.caption, Text) else str(table.caption)
+        lines += [f"# {_plain(line)}" for line in caption.splitlines() if line.strip()]
+    return "\n".join(lines)
+
+
+def plain_text(renderable: RenderableType) -> str:
+    """Any view as plain text: tables as :func:`table_text`, strings as they are, Text
+    without its styles, groups part by part, anything else rendered without colour."""
+    if isinstance(renderable, rich_table.Table):
+        return table_text(renderable)
+    if isinstance(renderable, str):
+        return renderable
+    if isinstance(renderable, Text):
+        return renderable.plain
+    if isinstance(renderable, Group):
+        return "\n".join(plain_text(r) for r in renderable.renderables)
+    return to_text(renderable)
+
+
+def plain_lines(renderables: Iterable[RenderableType]) -> str:
+    """Several views as plain text, a blank line between two tables."""
+    return "\n\n".join(plain_text(r) for r in renderables)
+
+
+def to_text(renderable: Any, width: int = 120) -> str:
+    """Render anything to text without colour (tables at their natural width, see
+    :class:`Table`; other text wrapped at ``width``)."""
+    console = Console(width=width, file=io.StringIO(), color_system=None, emoji=False)
+    console.print(renderable)
+    value = console.file.getvalue()  # type: ignore[attr-defined]
+    return str(value)
