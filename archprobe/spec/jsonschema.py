@@ -37,7 +37,7 @@ def file_schema() -> dict[str, Any]:
         "type": "object",
         "description": "A stage: depth, width, stride, plus block keys overriding `block:`.",
         "properties": {**override_props, **stage_props},
-        "required": ["depth", "width", "stride"],
+        "required": ["depth", "width"],  # stride defaults to 1
         "additionalProperties": False,
     }
     schema["properties"]["stages"]["items"] = {"$ref": "#/$defs/StageEntry"}

@@ -308,6 +308,12 @@ def _base(r: _Reader, doc: dict[str, Any], path: Path) -> tuple[Path, dict[str, 
     except SpecError as exc:
         raise r.error(exc.message, "base") from None
     base_doc, base_smap = load_merged(base_path, find_spec)
+    if "trait" in base_doc:  # a partial spec: sweep a network that mixes it in
+        raise r.error(
+            f"{doc['base']!r} is a trait, not a network; sweep a spec file that extends a "
+            f"network with it (`extends: [resnet50, {doc['base']}]`)",
+            "base",
+        )
     return base_path, base_doc, base_smap
 
 

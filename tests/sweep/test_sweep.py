@@ -103,3 +103,10 @@ def test_fast_totals_equal_the_graph_walk(name: str) -> None:
     spec = load_spec(name)
     graph_total = sum((leaf.cost for leaf in expand(spec).leaves), Cost())
     assert spec_cost(spec).total == graph_total
+
+
+def test_a_trait_as_the_base_is_located_at_base(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("sweep: s\nbase: deep_stem\nmode: grid\naxes:\n  block.groups: [1, 2]\n")
+    with pytest.raises(SpecError, match=r"s\.yaml:2:7: base: 'deep_stem' is a trait"):
+        load_sweep(path)
