@@ -392,10 +392,3 @@ def axis_problems(
                 problems.append(SpecError(message, where, f"axes.{axis.key}"))
                 break
     return problems
-
-
-def check_axes(sweep: SweepSpec) -> None:
-    """Raises the first of :func:`axis_problems` of a loaded sweep (kept for callers)."""
-    problems = axis_problems(sweep.base_doc, sweep.base_smap, sweep.axes, sweep.smap)
-    if problems:
-        raise problems[0]
