@@ -70,11 +70,6 @@ def load_plugins() -> None:
             _FAILURES.append(f"plugin {module!r} (from {origin}): {type(exc).__name__}: {exc}")
 
 
-def loaded() -> tuple[str, ...]:
-    """The plugin modules imported so far (failed ones included)."""
-    return tuple(_LOADED)
-
-
 def check() -> None:
     """Raise the plugin failures, if any.
 

@@ -143,7 +143,7 @@ def leaves(node: Node, in_shape: Shape) -> list[Leaf]:
 def analytic_form(key: str, name: str, node: Node, in_shape: Shape, dtype_bytes: int = 4) -> Form:
     """A form's cost per sample, from the analytic walk of its graph alone."""
     ops = leaves(node, in_shape)
-    total = sum((leaf.cost for leaf in ops), Cost())
+    total = Cost.total(leaf.cost for leaf in ops)
     weights = sum(leaf.cost.params for leaf in ops if leaf.op.kind in ("conv", "linear"))
     moved = (total.read + total.written) * dtype_bytes
     return Form(key, name, layers(node), total.params, weights, total.macs, len(ops), moved)

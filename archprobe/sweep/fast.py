@@ -81,7 +81,7 @@ def spec_cost(spec: ArchSpec, blocks: Sequence[BlockParams] | None = None) -> Sp
     for stage, depth in zip(parts.stages, (s.depth for s in spec.stages), strict=True):
         in_shape = x
         if stage.transition:  # most stages have none: no walk, no addition
-            trans, x = part_cost(stage.transition, x)
+            trans, x = part_cost(stage.transition, x, memo=False)  # built afresh: no identity
             first, x = block_cost(stage.first, x)
             first = trans + first
         else:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from archprobe.graph.facts import CountRule, Leaf
@@ -57,18 +58,15 @@ def category(op: Op) -> str:
     return kind_category(op.kind)
 
 
-_NAME_TABLE: dict[int, dict[str, str]] = {}
+@lru_cache(maxsize=1)
+def _name_table(registered: int) -> dict[str, str]:
+    return {name: kind_category(cls.kind) for cls in OPS.values() for name in cls.aten}
 
 
 def _op_categories() -> dict[str, str]:
     """aten op names and fvcore operator keys -> category, from every registered op's ``aten``
-    fact (rebuilt when a plugin registers more ops)."""
-    if len(OPS) not in _NAME_TABLE:
-        _NAME_TABLE.clear()
-        _NAME_TABLE[len(OPS)] = {
-            name: kind_category(cls.kind) for cls in OPS.values() for name in cls.aten
-        }
-    return _NAME_TABLE[len(OPS)]
+    fact (keyed by the number of registered ops: rebuilt when a plugin registers more)."""
+    return _name_table(len(OPS))
 
 
 def _op_base(name: str) -> str:
