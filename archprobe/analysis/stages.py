@@ -58,13 +58,16 @@ def _stem_convs(node: Node) -> list[str]:
 def describe(section: Section) -> str:
     """A Table-1 style description of a section's layers."""
     parts: list[str] = []
-    for node in section.nodes:
-        if isinstance(node, Seq) and node.name.startswith("layer"):
-            parts.append(f"{_block_shape(node.children[-1])} ×{len(node.children)}")
-        elif isinstance(node, Seq) or (isinstance(node, OpNode) and isinstance(node.op, Conv)):
+    # A stage: what precedes its blocks (the stem's pool, a transition), then block × depth,
+    # whatever the module layout.
+    nodes = section.nodes if section.block is None else section.nodes[: section.lead]
+    for node in nodes:
+        if isinstance(node, Seq) or (isinstance(node, OpNode) and isinstance(node.op, Conv)):
             parts += _stem_convs(node)
         elif isinstance(node, OpNode) and node.op.kind in ("pool", "linear"):
             parts.append(node.op.label())
+    if section.block is not None:
+        parts.append(f"{_block_shape(section.block)} ×{section.depth}")
     return "; ".join(parts)
 
 
@@ -72,7 +75,7 @@ def stage_rows(graph: Graph, results: Results, metrics: tuple[str, ...]) -> list
     """One row per section (stem, each stage, head) with the totals of ``metrics``."""
     rows = []
     for section in graph.sections:
-        scopes = tuple(n.name for n in section.nodes)
+        scopes = section.scopes
         last = [leaf for leaf in graph.leaves if any(in_scope(leaf.scope, s) for s in scopes)][-1]
         _, h, w = last.out_shape
         output = f"{h}×{w}" if (h, w) != (1, 1) else "1×1"

@@ -183,3 +183,13 @@ def group_width(width: int, width_per_group: int, groups: int) -> int:
             f"channels per group; raise width_per_group to at least {-(-64 // width)}"
         )
     return per_group * groups
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """``value`` rounded to the nearest multiple of ``divisor``, never below ``min_value``
+    (default ``divisor``) and never more than 10% below ``value``: the rounding of the
+    MobileNet/EfficientNet/MNASNet reference code (TF ``_make_divisible``, torchvision
+    ``_make_divisible``), which width multipliers and squeeze widths go through."""
+    floor = divisor if min_value is None else min_value
+    rounded = max(floor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded

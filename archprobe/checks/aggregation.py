@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from archprobe.analysis.results import Results, in_scope
 from archprobe.checks.finding import Hit
 from archprobe.checks.registry import register_check
-from archprobe.checks.where import stage_name, stage_scope, stage_where
+from archprobe.checks.where import first_block, stage_name, stage_where
 from archprobe.errors import SourceLoc
 from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
@@ -20,7 +20,7 @@ bottleneck width no smaller than 4d"."""
 
 def _first_conv(graph: Graph, i: int, grouped: bool) -> Conv:
     """The first conv of stage ``i``'s first block (grouped only, when ``grouped``)."""
-    block = f"{stage_scope(i)}.0"
+    block = first_block(graph, i)
     for leaf in graph.leaves:
         op = leaf.op
         if in_scope(leaf.scope, block) and isinstance(op, Conv) and (op.groups > 1 or not grouped):

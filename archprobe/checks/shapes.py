@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from archprobe.analysis.results import Results
 from archprobe.checks.finding import Hit
 from archprobe.checks.registry import register_check
-from archprobe.checks.where import stage_name, stage_output, stage_scope, stage_where
+from archprobe.checks.where import stage_macs, stage_name, stage_output, stage_where
 from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
 from archprobe.spec.schema import ArchSpec
 
 
-def _block_macs(results: Results, spec: ArchSpec, i: int) -> float:
-    return results.total("macs", stage_scope(i)) / spec.stages[i].depth
+def _block_macs(graph: Graph, results: Results, spec: ArchSpec, i: int) -> float:
+    return stage_macs(graph, results, i) / spec.stages[i].depth
 
 
 @register_check(
@@ -33,7 +33,7 @@ def width_not_doubling(spec: ArchSpec, graph: Graph, results: Results) -> Iterat
         (c0, h0, _), (c1, h1, _) = stage_output(graph, i - 1), stage_output(graph, i)
         if c1 == 2 * c0:
             continue
-        ratio = _block_macs(results, spec, i) / _block_macs(results, spec, i - 1)
+        ratio = _block_macs(graph, results, spec, i) / _block_macs(graph, results, spec, i - 1)
         yield Hit(
             f"{stage_name(graph, i)}: the resolution halves ({h0}×{h0} → {h1}×{h1}) but the "
             f"width goes {c0} → {c1}, not {2 * c0}; the template doubles the width at each "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archprobe.analysis.results import in_scope
+from archprobe.analysis.results import Results, in_scope
 from archprobe.errors import SourceLoc
 from archprobe.graph.cost import Shape
 from archprobe.graph.nodes import Graph
@@ -49,17 +49,32 @@ def stage_where(
     return own_first(spec, paths, fallback=("stages", i))
 
 
-def stage_scope(i: int) -> str:
-    """The module scope of stage ``i`` (torchvision ``layer1`` for the first)."""
-    return f"layer{i + 1}"
+def stage_scopes(graph: Graph, i: int) -> tuple[str, ...]:
+    """The module scopes of stage ``i``'s blocks (torchvision ``layer1`` for the first ResNet stage;
+    ``features.2``, ``features.3`` where each block is an item of ``features``)."""
+    section = graph.stage(i)
+    return section.scopes[section.lead :]  # the blocks, not the stem pool or a transition
+
+
+def first_block(graph: Graph, i: int) -> str:
+    """The scope of stage ``i``'s first block (``layer2.0``, ``features.4``)."""
+    return graph.stage(i).first
 
 
 def stage_name(graph: Graph, i: int) -> str:
-    """``conv3 (layer2)``: the paper's stage label and the module scope."""
-    return f"{graph.section_of(stage_scope(i))} ({stage_scope(i)})"
+    """``conv3 (layer2)``: the paper's stage label and the module scope(s)."""
+    scopes = stage_scopes(graph, i)
+    where = scopes[0] if len(scopes) == 1 else f"{scopes[0]}…{scopes[-1]}"
+    return f"{graph.stage(i).label} ({where})"
+
+
+def stage_macs(graph: Graph, results: Results, i: int) -> float:
+    """Stage ``i``'s MACs per sample."""
+    return sum(results.total("macs", s) for s in stage_scopes(graph, i))
 
 
 def stage_output(graph: Graph, i: int) -> Shape:
     """Output shape (C, H, W) of stage ``i``."""
-    scope = stage_scope(i)
-    return [leaf for leaf in graph.leaves if in_scope(leaf.scope, scope)][-1].out_shape
+    scopes = stage_scopes(graph, i)
+    leaves = [leaf for leaf in graph.leaves if any(in_scope(leaf.scope, s) for s in scopes)]
+    return leaves[-1].out_shape

@@ -179,10 +179,30 @@ def walk(node: Node, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
 
 @dataclass(frozen=True)
 class Section:
-    """Top-level nodes shown as one row of a stage table (ResNet Table 1's "layer name")."""
+    """Nodes shown as one row of a stage table (ResNet Table 1's "layer name").
+
+    ``within[k]`` is the top-level container node ``k`` sits in (torchvision's ``features``,
+    RegNet's ``trunk_output``), "" for the top level; consecutive nodes of one container, across
+    sections, are one ``nn.Sequential``. A stage's section records its repeated ``block``, its
+    ``depth``, the scope of its ``first`` block and how many nodes ``lead`` the blocks, whatever the
+    naming layout.
+    """
 
     label: str  # the paper's name: conv1, conv2, ..., head
     nodes: tuple[Node, ...]
+    within: tuple[str, ...] = ()  # per node; () = every node at the top level
+    block: Node | None = field(default=None, compare=False)
+    depth: int = 0
+    first: str = ""
+    lead: int = 0  # nodes before the blocks (the stem's pool, the transition)
+
+    def container(self, k: int) -> str:
+        return self.within[k] if self.within else ""
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The module path of each node (``features.3``, ``layer2``)."""
+        return tuple(join(self.container(k), n.name) for k, n in enumerate(self.nodes))
 
 
 @dataclass(frozen=True)
@@ -193,9 +213,30 @@ class Graph:
     input_shape: Shape
     sections: tuple[Section, ...]
 
-    @property
+    @cached_property
     def nodes(self) -> tuple[Node, ...]:
-        return tuple(n for s in self.sections for n in s.nodes)
+        """The top-level modules: each container is one ``Seq`` of its nodes.
+
+        Raises:
+            GraphError: a container's nodes are not consecutive.
+        """
+        out: list[Node] = []
+        last = ""
+        for s in self.sections:
+            for k, node in enumerate(s.nodes):
+                box = s.container(k)
+                if not box:
+                    out.append(node)
+                elif box == last:
+                    prev = out[-1]
+                    assert isinstance(prev, Seq)
+                    out[-1] = Seq(box, (*prev.children, node))
+                elif any(n.name == box for n in out):
+                    raise GraphError(f"the nodes of container {box!r} are not consecutive", box)
+                else:
+                    out.append(Seq(box, (node,)))
+                last = box
+        return tuple(out)
 
     @cached_property
     def leaves(self) -> tuple[Leaf, ...]:
@@ -208,13 +249,24 @@ class Graph:
     def output_shape(self) -> Shape:
         return self.leaves[-1].out_shape
 
-    def section_of(self, scope: str) -> str:
-        """The section label of a scope (its top-level module decides)."""
-        top = scope.split(".", 1)[0]
-        for s in self.sections:
-            if any(n.name == top for n in s.nodes):
-                return s.label
+    def section_index(self, scope: str) -> int:
+        """The index of the section a scope lies in.
+
+        Raises:
+            KeyError: no section holds ``scope``.
+        """
+        for i, s in enumerate(self.sections):
+            if any(scope == p or scope.startswith(p + ".") for p in s.scopes):
+                return i
         raise KeyError(scope)
+
+    def section_of(self, scope: str) -> str:
+        """The section label of a scope."""
+        return self.sections[self.section_index(scope)].label
+
+    def stage(self, i: int) -> Section:
+        """Stage ``i``'s section (sections are the stem, each stage, then the head)."""
+        return self.sections[i + 1]
 
 
 def children(node: Node) -> tuple[Node, ...]:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from archprobe.blocks import get_block, get_head, get_stem, get_transition
 from archprobe.blocks.base import BlockParams, HeadParams, StemParams, TransitionParams
+from archprobe.blocks.layout import StageParts, arrange
 from archprobe.errors import SpecError
-from archprobe.graph.nodes import Graph, Node, OpNode, Section, Seq
+from archprobe.graph.nodes import Graph, Node, Section, Seq
 from archprobe.graph.op import GraphError
 
 if TYPE_CHECKING:
@@ -148,22 +149,18 @@ def _located(spec: ArchSpec, path: tuple[str | int, ...], message: str) -> SpecE
     return SpecError(message, loc, ".".join(map(str, path)))
 
 
-def _sections(p: Plan) -> tuple[Section, ...]:
-    # Table 1 of both papers lists the stem's max pool under conv2, not conv1.
-    pools = tuple(n for n in p.stem if isinstance(n, OpNode) and n.op.kind == "pool")
-    sections = [Section("conv1", tuple(n for n in p.stem if n not in pools))]
-    for i, stage in enumerate(p.stages):
-        lead = pools if i == 0 else ()
-        sections.append(Section(f"conv{i + 2}", (*lead, *stage.transition, stage.node())))
-    return (*sections, Section("head", p.head))
+def _sections(spec: ArchSpec, p: Plan) -> tuple[Section, ...]:
+    """The plan's parts named by the spec's layout (``blocks/layout.py``)."""
+    stages = tuple(StageParts(st.transition, st.node().children) for st in p.stages)
+    return arrange(spec.layout, p.stem, stages, p.head)
 
 
 def expand(spec: ArchSpec) -> Graph:
     """Build the op graph of a spec.
 
-    Module names follow torchvision: ``conv1 bn1 relu maxpool layer1..N avgpool fc``; stage
-    labels follow the papers (``conv1``, ``conv2``, ... ``conv5``, ``head``), with the stem pool
-    in ``conv2`` as in ResNet/ResNeXt Table 1.
+    Module names follow the spec's ``layout:`` (by default torchvision's ResNet: ``conv1 bn1
+    relu maxpool layer1..N avgpool fc``); stage labels follow the papers (``conv1``, ``conv2``,
+    ... ``conv5``, ``head``), with the stem pool in ``conv2`` as in ResNet/ResNeXt Table 1.
 
     Raises:
         SpecError: when the spec describes an impossible network (e.g. a bottleneck width that
@@ -171,22 +168,29 @@ def expand(spec: ArchSpec) -> Graph:
     """
     size = spec.input.size
     try:
-        sections = _sections(plan(spec))
+        sections = _sections(spec, plan(spec))
     except GraphError as exc:
         raise _located(spec, _stage_path(exc), str(exc)) from None
     graph = Graph(spec.name, (spec.input.channels, size, size), sections)
     try:
         graph.leaves  # noqa: B018  (shape propagation; fails early with a located error)
     except GraphError as exc:
-        raise _located(spec, _stage_path(exc), f"{exc} (input {size}×{size})") from None
+        raise _located(spec, _stage_path(exc, graph), f"{exc} (input {size}×{size})") from None
     return graph
 
 
-def _stage_path(exc: GraphError) -> tuple[str | int, ...]:
-    """The spec key an error belongs to: its stage (``layer3…``, ``transition3``), else the
-    input size (the stem or head cannot take the input)."""
+def _stage_path(exc: GraphError, graph: Graph | None = None) -> tuple[str | int, ...]:
+    """The spec key an error belongs to: its stage (the plan's ``layer3…``, ``transition3``, or
+    a stage section of the graph), else the input size (the stem or head cannot take it)."""
     top = exc.scope.split(".", 1)[0]
     for prefix in ("layer", "transition"):
-        if top.startswith(prefix) and top[len(prefix) :].isdigit():
+        if graph is None and top.startswith(prefix) and top[len(prefix) :].isdigit():
             return ("stages", int(top[len(prefix) :]) - 1)
+    if graph is not None:
+        try:
+            i = graph.section_index(exc.scope)
+        except KeyError:
+            i = 0
+        if 0 < i < len(graph.sections) - 1:
+            return ("stages", i - 1)
     return ("input", "size")

@@ -15,6 +15,7 @@ from archprobe.blocks import plugins
 from archprobe.errors import SpecError
 from archprobe.spec.catalog import find_spec
 from archprobe.spec.errors_map import to_spec_error
+from archprobe.spec.generators import generate
 from archprobe.spec.merge import load_merged
 from archprobe.spec.schema import STAGE_KEYS, ArchSpec
 from archprobe.spec.strict_yaml import KeyPath, Located, SourceMap
@@ -102,6 +103,7 @@ def validate(doc: dict[str, Any], smap: SourceMap) -> ArchSpec:
     """
     _refuse_trait(doc, smap)
     plugins.check()  # a plugin that failed would otherwise show as an "unknown block type"
+    doc, smap = generate(doc, smap)
     data, smap = resolve_stages(doc, smap)
     try:
         spec = ArchSpec.model_validate(data)

@@ -23,6 +23,7 @@ from archprobe.blocks import (
     StemParams,
     TransitionParams,
 )
+from archprobe.blocks.layout import LayoutParams
 from archprobe.spec.published import Published
 
 
@@ -118,6 +119,10 @@ class ArchSpec(KnobModel):
     head: AnyHead = Field(
         default_factory=lambda: _default("head"),
         description="Layers after the last stage: pool and classifier by default.",
+    )
+    layout: LayoutParams = Field(
+        default_factory=LayoutParams,
+        description="Module names of the parts (default: torchvision's ResNet names).",
     )
 
     _source: Any = PrivateAttr(default=None)  # SourceMap of the file it came from, if any

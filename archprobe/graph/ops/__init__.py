@@ -6,7 +6,19 @@ depends on import order (STYLE rule 6).
 """
 
 from archprobe.graph.op import OPS, GraphError, Op, register_op
-from archprobe.graph.ops.activation import Activation, ReLU, Sigmoid
+from archprobe.graph.ops.activation import (
+    GELU,
+    Activation,
+    Hardsigmoid,
+    Hardswish,
+    InPlaceActivation,
+    ReLU,
+    ReLU6,
+    ReLUOutOfPlace,
+    Sigmoid,
+    SiLU,
+    SiLUInPlace,
+)
 from archprobe.graph.ops.conv import Conv
 from archprobe.graph.ops.dropout import Dropout
 from archprobe.graph.ops.elementwise import Add, Concat, Mul
@@ -17,6 +29,7 @@ from archprobe.graph.ops.radix import RadixSum, RadixWeighted, RSoftmax
 from archprobe.graph.ops.shortcut import IdentityPad
 
 __all__ = [
+    "GELU",
     "OPS",
     "Activation",
     "Add",
@@ -27,7 +40,10 @@ __all__ = [
     "Dropout",
     "GlobalAvgPool",
     "GraphError",
+    "Hardsigmoid",
+    "Hardswish",
     "IdentityPad",
+    "InPlaceActivation",
     "Linear",
     "MaxPool",
     "Mean",
@@ -38,6 +54,10 @@ __all__ = [
     "RadixSum",
     "RadixWeighted",
     "ReLU",
+    "ReLU6",
+    "ReLUOutOfPlace",
+    "SiLU",
+    "SiLUInPlace",
     "Sigmoid",
     "register_op",
 ]

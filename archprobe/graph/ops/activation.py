@@ -1,4 +1,6 @@
-"""Activations: ReLU (in place, as torchvision) and the sigmoid gate of SE (Hu et al. §3)."""
+"""Activations: ReLU (in place, as torchvision), the sigmoid gate of SE (Hu et al. §3), and the
+mobile/modern ones (ReLU6, hard-swish, hard-sigmoid, SiLU, GELU), in place where torchvision
+builds them so."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from archprobe.graph.cost import Shape, numel
 from archprobe.graph.facts import CountRule, MemoryRule, uncounted
 from archprobe.graph.op import Example, Op, register_op
 
@@ -75,3 +78,129 @@ class Sigmoid(Activation):
     @classmethod
     def example(cls) -> Example:
         return cls(), ((4, 1, 1),)
+
+
+def _input_copy(op: Op, x: Shape, y: Shape, batch: int, db: int) -> tuple[int, ...]:
+    return (numel(x) * batch * db,)
+
+
+@dataclass(frozen=True)
+class InPlaceActivation(Activation):
+    """An activation applied in place (torchvision's ``Conv2dNormActivation`` builds every one
+    with ``inplace=True``). Unlike ``relu_``, whose backward reads its result, the in-place
+    ``hardtanh_``/``hardswish_``/``silu_``/``hardsigmoid_`` need their input, which the op then
+    overwrites, so autograd saves a copy of it: no new output, one saved input-sized tensor
+    (measured with ``saved_tensors_hooks`` on torch 2.13)."""
+
+    memory: ClassVar[MemoryRule] = MemoryRule(alias=True, saved_extra=_input_copy)
+
+
+def _torch(name: str, **kwargs: Any) -> Any:
+    from torch import nn
+
+    return getattr(nn, name)(**kwargs)
+
+
+@register_op("relu_new")
+@dataclass(frozen=True)
+class ReLUOutOfPlace(Activation):
+    """``nn.ReLU()`` (not in place): torchvision's ``SqueezeExcitation.activation``."""
+
+    memory: ClassVar[MemoryRule] = MemoryRule(saves_output=True)  # threshold_backward(result)
+    counting: ClassVar[Mapping[str, CountRule]] = ReLU.counting
+    aten: ClassVar[tuple[str, ...]] = ()  # ReLU's names: one category table entry per name
+
+    def label(self) -> str:
+        return "ReLU"
+
+    def module(self) -> Any:
+        return _torch("ReLU")
+
+
+@register_op("relu6")
+@dataclass(frozen=True)
+class ReLU6(InPlaceActivation):
+    """``nn.ReLU6(inplace=True)``: min(max(x, 0), 6) (MobileNetV2, Sandler et al. §3)."""
+
+    counting: ClassVar[Mapping[str, CountRule]] = uncounted(
+        fvcore="aten::hardtanh_: no handle in fvcore's _DEFAULT_SUPPORTED_OPS (listed)",
+        thop="zero_ops (nn.ReLU6 in thop's register_hooks)",
+    )
+
+    def label(self) -> str:
+        return "ReLU6"
+
+    def module(self) -> Any:
+        return _torch("ReLU6", inplace=True)
+
+
+@register_op("hardswish")
+@dataclass(frozen=True)
+class Hardswish(InPlaceActivation):
+    """``nn.Hardswish(inplace=True)``: x · ReLU6(x + 3) / 6 (MobileNetV3, Howard et al. §5.2)."""
+
+    aten: ClassVar[tuple[str, ...]] = ("hardswish",)
+
+    def label(self) -> str:
+        return "h-swish"
+
+    def module(self) -> Any:
+        return _torch("Hardswish", inplace=True)
+
+
+@register_op("hardsigmoid")
+@dataclass(frozen=True)
+class Hardsigmoid(Activation):
+    """``nn.Hardsigmoid()``: ReLU6(x + 3) / 6, MobileNetV3's SE gate (Howard et al. §5.3)."""
+
+    aten: ClassVar[tuple[str, ...]] = ("hardsigmoid",)
+
+    def label(self) -> str:
+        return "h-sigmoid"
+
+    def module(self) -> Any:
+        return _torch("Hardsigmoid")
+
+    @classmethod
+    def example(cls) -> Example:
+        return cls(), ((4, 1, 1),)
+
+
+@register_op("silu_")
+@dataclass(frozen=True)
+class SiLUInPlace(InPlaceActivation):
+    """``nn.SiLU(inplace=True)``: x · σ(x), EfficientNet's activation (Tan & Le 2019, "swish")."""
+
+    aten: ClassVar[tuple[str, ...]] = ("silu",)
+
+    def label(self) -> str:
+        return "SiLU"
+
+    def module(self) -> Any:
+        return _torch("SiLU", inplace=True)
+
+
+@register_op("silu")
+@dataclass(frozen=True)
+class SiLU(Activation):
+    """``nn.SiLU()`` (not in place): EfficientNet's ``SqueezeExcitation.activation``."""
+
+    def label(self) -> str:
+        return "SiLU"
+
+    def module(self) -> Any:
+        return _torch("SiLU")
+
+
+@register_op("gelu")
+@dataclass(frozen=True)
+class GELU(Activation):
+    """``nn.GELU()`` (exact erf form): ConvNeXt's activation (Liu et al. 2022 §2.6)."""
+
+    aten: ClassVar[tuple[str, ...]] = ("gelu",)
+
+    def label(self) -> str:
+        return "GELU"
+
+    def module(self) -> Any:
+        return _torch("GELU")

@@ -52,6 +52,8 @@ class BatchNorm(Op):
     )
 
     channels: int
+    eps: float = 1e-5
+    momentum: float = 0.1  # torch's convention: new = (1 − momentum)·old + momentum·batch
 
     def out_shape(self, x: Shape, *others: Shape) -> Shape:
         self._expect_channels(x, self.channels)
@@ -72,7 +74,7 @@ class BatchNorm(Op):
     def module(self) -> Any:
         from torch import nn
 
-        return nn.BatchNorm2d(self.channels)
+        return nn.BatchNorm2d(self.channels, eps=self.eps, momentum=self.momentum)
 
     @classmethod
     def example(cls) -> Example:
