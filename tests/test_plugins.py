@@ -1,4 +1,4 @@
-"""Plugins: a primitive (ReLU6) and a block (an inverted residual) registered from a module under
+"""Plugins: a primitive (Mish) and a block (an inverted residual) registered from a module under
 tests/, not archprobe/, get analytic counts, a built module, memory prediction and counters with
 no edit to archprobe. Each check compares archprobe with torch itself (the built module's
 parameters, torch's FlopCounterMode, autograd's saved tensors, the counters' own numbers).
@@ -38,7 +38,7 @@ print(json.dumps({{
               saved_tensor_bytes(model, (2, 3, 32, 32))],
     "mismatches": {{r.counter: list(r.mismatches) for r in rec.counters if r.ok}},
     "unmodelled": {{r.counter: r.unmodelled for r in rec.counters if r.ok}},
-    "missing": missing_facts(OPS["relu6"]),
+    "missing": missing_facts(OPS["mish"]),
     "keys": [k for k in model.state_dict() if "layer2.0" in k],
 }}))
 """
@@ -87,7 +87,7 @@ def test_report_with_counters_and_memory_through_plugins(tmp_path: Path) -> None
 def test_without_the_plugin_the_block_is_unknown() -> None:
     done = _cli("analyze", SPEC, plugins=None)
     assert done.returncode == 1
-    assert "unknown block type 'inverted_residual'" in done.stderr
+    assert "unknown block type 'mish_inverted_residual'" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -1,4 +1,4 @@
-"""A user's plugin, as the README's worked example: a new primitive (ReLU6) and a new block that
+"""A user's plugin, as the README's worked example: a new primitive (Mish) and a new block that
 uses it (MobileNetV2's inverted residual, Sandler et al. 2018 §3.3, Table 1), registered with
 archprobe's public decorators. Loaded by ``ARCHPROBE_PLUGINS=tests.plugins.mobile``.
 
@@ -18,36 +18,36 @@ from archprobe.graph import Node, OpNode, Residual, Seq, register_op
 from archprobe.graph.ops import Activation, BatchNorm, Conv
 
 
-@register_op("relu6")
+@register_op("mish")
 @dataclass(frozen=True)
-class ReLU6(Activation):
-    """min(max(x, 0), 6): every other fact is the Activation default (no MACs, a new output,
+class Mish(Activation):
+    """x·tanh(softplus(x)): every other fact is the Activation default (no MACs, a new output,
     autograd keeps the input, no counter counts it)."""
 
-    aten: ClassVar[tuple[str, ...]] = ("hardtanh",)
+    aten: ClassVar[tuple[str, ...]] = ("mish",)
 
     def label(self) -> str:
-        return "ReLU6"
+        return "Mish"
 
     def module(self) -> Any:
         from torch import nn
 
-        return nn.ReLU6()
+        return nn.Mish()
 
 
 class InvertedResidualParams(BlockParams):
-    type: Literal["inverted_residual"] = Field(
+    type: Literal["mish_inverted_residual"] = Field(
         description="MobileNetV2: 1x1 expand, 3x3 depthwise, 1x1 linear projection."
     )
     expand_ratio: StrictInt = Field(6, ge=1, le=64, description="Expansion factor t.")
 
 
 def _conv_bn_act(name: str, cin: int, cout: int, kernel: int, stride: int, groups: int) -> Seq:
-    layers = (Conv(cin, cout, kernel, stride=stride, groups=groups), BatchNorm(cout), ReLU6())
+    layers = (Conv(cin, cout, kernel, stride=stride, groups=groups), BatchNorm(cout), Mish())
     return Seq(name, tuple(OpNode(str(i), op) for i, op in enumerate(layers)))
 
 
-@register_block("inverted_residual")
+@register_block("mish_inverted_residual")
 class InvertedResidual:
     """torchvision names: ``conv.0`` expand, ``conv.1`` depthwise, ``conv.2``/``conv.3`` the
     projection and its BN; the identity shortcut only where the shape is kept."""
