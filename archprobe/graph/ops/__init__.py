@@ -20,7 +20,7 @@ from archprobe.graph.ops.activation import (
     SiLUInPlace,
 )
 from archprobe.graph.ops.conv import Conv
-from archprobe.graph.ops.dropout import Dropout
+from archprobe.graph.ops.dropout import Dropout, StochasticDepth
 from archprobe.graph.ops.elementwise import Add, Concat, Mul
 from archprobe.graph.ops.linear import Linear
 from archprobe.graph.ops.norm import BatchNorm
@@ -59,5 +59,6 @@ __all__ = [
     "SiLU",
     "SiLUInPlace",
     "Sigmoid",
+    "StochasticDepth",
     "register_op",
 ]

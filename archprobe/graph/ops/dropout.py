@@ -55,3 +55,42 @@ class Dropout(Op):
     @classmethod
     def example(cls) -> Example:
         return cls(0.25), ((6, 1, 1),)
+
+
+def _row_noise(op: Op, x: Shape, y: Shape, batch: int, db: int) -> tuple[int, ...]:
+    # "row" mode draws one Bernoulli per sample, an (N, 1, 1, 1) tensor that MulBackward keeps.
+    return (batch * db,)
+
+
+@register_op("stochastic_depth")
+@dataclass(frozen=True)
+class StochasticDepth(Op):
+    """torchvision ``ops.StochasticDepth(p, "row")`` on a residual branch (Huang et al. 2016;
+    EfficientNet, ConvNeXt): in eval mode the identity; in training each sample's branch is
+    kept with probability 1−p and scaled by 1/(1−p), a new output and the (N,1,1,1) noise kept
+    for backward. No parameters, no state, no MACs."""
+
+    kind: ClassVar[str] = "dropout"
+    memory: ClassVar[MemoryRule] = MemoryRule(eval_alias=True, saved_extra=_row_noise)
+    counting: ClassVar[Mapping[str, CountRule]] = uncounted(
+        fvcore="no op in eval mode (identity)", thop="no thop rule for its module (listed)"
+    )
+    aten: ClassVar[tuple[str, ...]] = ("bernoulli",)
+
+    p: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.p < 1:
+            raise GraphError(f"stochastic depth probability {self.p} must lie in [0, 1)")
+
+    def label(self) -> str:
+        return f"stochastic depth {self.p:g}"
+
+    def module(self) -> Any:
+        from archprobe.graph.ops.torch_modules import RowStochasticDepth
+
+        return RowStochasticDepth(self.p)
+
+    @classmethod
+    def example(cls) -> Example:
+        return cls(0.25), ((6, 3, 3),)
