@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archprobe.analysis.results import Results, in_scope
@@ -82,3 +83,50 @@ def stage_rows(graph: Graph, results: Results, metrics: tuple[str, ...]) -> list
         values = {m: sum(results.total(m, s, graph.name) for s in scopes) for m in metrics}
         rows.append(StageRow(section.label, scopes, output, describe(section), values))
     return rows
+
+
+def _merged(a: StageRow, b: StageRow) -> StageRow:
+    """Two consecutive stages at one resolution as one row (``conv2–conv3``)."""
+    label = f"{a.label.split('–')[0]}–{b.label}"
+    values = {m: a.values[m] + b.values[m] for m in a.values}
+    return StageRow(label, a.scopes + b.scopes, b.output, f"{a.shape}; {b.shape}", values)
+
+
+def _by_resolution(rows: list[StageRow]) -> dict[str, StageRow]:
+    out: dict[str, StageRow] = {}
+    for r in rows:
+        key = "head" if r is rows[-1] else r.output
+        out[key] = _merged(out[key], r) if key in out else r
+    return out
+
+
+def _pixels(key: str) -> int:
+    return -1 if key == "head" else int(key.split("×")[0])
+
+
+def aligned_stages(
+    models: Sequence[tuple[Graph, Results]], metrics: tuple[str, ...]
+) -> list[dict[str, StageRow]]:
+    """Each model's stage rows under shared row keys, in display order.
+
+    Models whose stages agree (same labels at the same resolutions: ResNet vs ResNeXt) align by
+    stage label, as ResNeXt Table 1. Otherwise (ResNet vs MobileNet vs ConvNeXt: other stage
+    counts, other stems) they align by output resolution, the one thing every ImageNet network
+    shares: the stages of a model that end at one resolution are summed into one row, labelled
+    with that model's own stage names, and rows run from the largest map to the head.
+    """
+    per = [stage_rows(g, r, metrics) for g, r in models]
+    shapes = {tuple((r.label, r.output) for r in rows) for rows in per}
+    if len(shapes) == 1:
+        return [{r.label: r for r in rows} for rows in per]
+    grouped = [_by_resolution(rows) for rows in per]
+    keys = sorted({k for g in grouped for k in g}, key=_pixels, reverse=True)
+    return [{k: g[k] for k in keys if k in g} for g in grouped]
+
+
+def row_keys(aligned: Sequence[dict[str, StageRow]]) -> list[str]:
+    """The row keys of :func:`aligned_stages` in display order."""
+    keys = list(dict.fromkeys(k for rows in aligned for k in rows))
+    if any(k != r.label for rows in aligned for k, r in rows.items()):
+        keys.sort(key=_pixels, reverse=True)
+    return keys

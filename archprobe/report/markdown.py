@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from archprobe.analysis.analytic import Analysis
 from archprobe.analysis.paper import PaperCheck
-from archprobe.analysis.stages import stage_rows
+from archprobe.analysis.stages import aligned_stages, row_keys
 from archprobe.units import binary_bytes, si, signed_percent
 
 TOTALS = (
@@ -33,24 +33,21 @@ def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def stages_markdown(models: Sequence[Analysis]) -> list[str]:
     """Stage-aligned shapes, params and MACs, one column per model."""
-    per_model = {
-        m.name: {r.label: r for r in stage_rows(m.graph, m.results, ("params", "macs"))}
-        for m in models
-    }
-    labels = list(dict.fromkeys(label for rows in per_model.values() for label in rows))
+    aligned = aligned_stages([(m.graph, m.results) for m in models], ("params", "macs"))
     rows = []
-    for label in labels:
-        cells = [label]
-        for rows_of in per_model.values():
-            r = rows_of.get(label)
+    for key in row_keys(aligned):
+        cells = [key]
+        for rows_of in aligned:
+            r = rows_of.get(key)
+            own = f"{r.label} " if r is not None and r.label != key else ""
             cells.append(
                 "—"
                 if r is None
-                else f"{r.output}: {r.shape}<br>{si(r.values['params'])} params, "
+                else f"{own}{r.output}: {r.shape}<br>{si(r.values['params'])} params, "
                 f"{si(r.values['macs'], 'MAC')}"
             )
         rows.append(cells)
-    return ["## Stages", "", *md_table(["stage", *per_model], rows), ""]
+    return ["## Stages", "", *md_table(["stage", *(m.name for m in models)], rows), ""]
 
 
 def totals_markdown(models: Sequence[Analysis]) -> list[str]:

@@ -22,7 +22,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from archprobe.analysis.compare import REFERENCE_CEILINGS, Comparison
-from archprobe.analysis.stages import stage_rows
+from archprobe.analysis.stages import aligned_stages, row_keys
 from archprobe.analysis.timing.roofline import RooflineReport
 from archprobe.proofs.results import Proof
 from archprobe.report.assemble import Report
@@ -64,24 +64,21 @@ def figure_html(fig: go.Figure, div_id: str, height: int) -> str:
     return f'<div class="figure">{body}</div>'
 
 
-def _stage_values(c: Comparison) -> list[dict[str, dict[str, float]]]:
+def _stage_values(c: Comparison) -> tuple[list[str], list[dict[str, dict[str, float]]]]:
     metrics = ("params", "macs", "acts", "bytes_read", "bytes_written")
-    out = []
-    for a in c.models:
-        rows = stage_rows(a.graph, a.results, metrics)
-        out.append(
-            {r.label: {**r.values, "bytes": r.values["bytes_read"] + r.values["bytes_written"]}
-             for r in rows}
-        )  # fmt: skip
-    return out
+    aligned = aligned_stages([(a.graph, a.results) for a in c.models], metrics)
+    return row_keys(aligned), [
+        {key: {**r.values, "bytes": r.values["bytes_read"] + r.values["bytes_written"]}
+         for key, r in rows.items()}
+        for rows in aligned
+    ]  # fmt: skip
 
 
 def stage_figure(c: Comparison) -> go.Figure:
     """Per-stage grouped bars of params, MACs, activations and bytes, one colour per model."""
     fig = make_subplots(rows=2, cols=2, subplot_titles=[t for _, t in STAGE_METRICS],
                         vertical_spacing=0.16, horizontal_spacing=0.08)  # fmt: skip
-    per_model = _stage_values(c)
-    labels = list(dict.fromkeys(label for values in per_model for label in values))
+    labels, per_model = _stage_values(c)
     for i, (a, values) in enumerate(zip(c.models, per_model, strict=True)):
         for k, (metric, _) in enumerate(STAGE_METRICS):
             y = [values[label][metric] if label in values else None for label in labels]

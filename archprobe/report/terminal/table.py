@@ -12,7 +12,7 @@ from typing import Any
 
 from archprobe.analysis.analytic import Analysis
 from archprobe.analysis.paper import PaperCheck, paper_checks
-from archprobe.analysis.stages import StageRow, stage_rows
+from archprobe.analysis.stages import StageRow, aligned_stages, row_keys, stage_rows
 from archprobe.report.terminal.render import Table, escape
 from archprobe.spec.catalog import CatalogEntry
 from archprobe.units import MINUS, binary_bytes, exact, si, signed_percent, signed_si
@@ -68,29 +68,32 @@ def stage_table(a: Analysis) -> Table:
     return t
 
 
-def _stage_cell(r: StageRow | None) -> str:
+def _stage_cell(r: StageRow | None, key: str) -> str:
     if r is None:
         return "—"
     v = r.values
-    return f"{escape(r.shape)}\n[dim]{si(v['params'])} params · {si(v['macs'], 'MAC')}[/dim]"
+    own = f"[bold]{escape(r.label)}[/bold]: " if r.label != key else ""  # aligned by resolution
+    shape = f"{own}{escape(r.shape)}"
+    return f"{shape}\n[dim]{si(v['params'])} params · {si(v['macs'], 'MAC')}[/dim]"
 
 
 def compare_table(models: list[Analysis]) -> Table:
-    """Stage-aligned side-by-side table in the layout of ResNeXt Table 1, one column per model."""
-    t = Table(
-        title="stage-aligned comparison (per image; MAC = multiply-accumulate)", show_lines=True
-    )
-    t.add_column("stage", no_wrap=True)
-    t.add_column("output", no_wrap=True)
-    per_model = [
-        {r.label: r for r in stage_rows(m.graph, m.results, STAGE_METRICS)} for m in models
-    ]
+    """Stage-aligned side-by-side table in the layout of ResNeXt Table 1, one column per model;
+    models whose stages differ share rows by output resolution (``aligned_stages``)."""
+    per_model = aligned_stages([(m.graph, m.results) for m in models], STAGE_METRICS)
+    keys = row_keys(per_model)
+    by_stage = all(r.label == k for rows in per_model for k, r in rows.items())
+    how = "stage-aligned comparison" if by_stage else "comparison aligned by output resolution"
+    t = Table(title=f"{how} (per image; MAC = multiply-accumulate)", show_lines=True)
+    t.add_column("stage" if by_stage else "output", no_wrap=True)
+    if by_stage:
+        t.add_column("output", no_wrap=True)
     for m in models:
         t.add_column(escape(m.name), overflow="fold", ratio=1)
-    labels = list(dict.fromkeys(label for rows in per_model for label in rows))
-    for label in labels:
-        outputs = list(dict.fromkeys(rows[label].output for rows in per_model if label in rows))
-        t.add_row(label, " / ".join(outputs), *(_stage_cell(rows.get(label)) for rows in per_model))
+    for key in keys:
+        outputs = list(dict.fromkeys(rows[key].output for rows in per_model if key in rows))
+        cells = [_stage_cell(rows.get(key), key) for rows in per_model]
+        t.add_row(escape(key), " / ".join(outputs), *cells) if by_stage else t.add_row(key, *cells)
     return t
 
 
