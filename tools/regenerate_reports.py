@@ -15,22 +15,25 @@ from pathlib import Path
 
 PAIR = "resnet50_vs_resnext50"
 SWEEP = "resnext_random"
+COMPARISONS: list[tuple[list[str], str]] = []
+"""Analytic comparisons across families (filled as the families land)."""
 
 
-def comparison(out: Path) -> None:
-    """resnet50 vs resnext50: HTML, Markdown, CSV and JSON of the same rows, as
-    ``archprobe report resnet50 resnext50 --batch 32`` writes them (counters and memory on)."""
+def comparison(out: Path, names: list[str], basename: str, measured: bool = True) -> None:
+    """A comparison as HTML, Markdown, CSV and JSON of the same rows, as ``archprobe report
+    NAMES [--batch 32]`` writes them (counters and memory on when ``measured``)."""
     from archprobe.analysis.compare import Measure, compare
     from archprobe.report.assemble import assemble
     from archprobe.report.outputs import Outputs, write_outputs
 
-    base = (out / PAIR).as_posix()
+    base = (out / basename).as_posix()
     paths = {ext: Path(f"{base}.{ext}") for ext in ("html", "md", "csv", "json")}
-    command = "archprobe report resnet50 resnext50 --batch 32 " + " ".join(
+    flags = " --batch 32" if measured else ""
+    command = f"archprobe report {' '.join(names)}{flags} " + " ".join(
         f"--{ext} {path.as_posix()}" for ext, path in paths.items()
     )
-    c = compare(["resnet50", "resnext50"], measure=Measure(counters=True, memory=True,
-                                                          batches=(32,)))  # fmt: skip
+    measure = Measure(counters=True, memory=True, batches=(32,)) if measured else Measure()
+    c = compare(names, measure=measure)
     files = Outputs(json=paths["json"], csv=paths["csv"], md=paths["md"], html=paths["html"],
                     command=command)  # fmt: skip
     write_outputs(assemble(c), files, lambda path: print(f"writing {path}", file=sys.stderr))
@@ -83,7 +86,9 @@ def main(argv: list[str]) -> None:
     out = Path(argv[0]) if argv else Path("reports")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    comparison(out)
+    comparison(out, ["resnet50", "resnext50"], PAIR)
+    for names, basename in COMPARISONS:
+        comparison(out, names, basename, measured=False)
     proofs(out)
     sweep(out)
     print(f"regenerated {out}/ in {time.perf_counter() - start:.1f} s", file=sys.stderr)
