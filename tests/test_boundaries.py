@@ -61,6 +61,8 @@ TORCH_ALLOWED = {
     "analysis/counters/runners.py",
     "analysis/counters/profile.py",
     "analysis/counters/dispatch.py",
+    "analysis/counters/attention.py",
+    "analysis/counters/op_classes.py",
     "analysis/timing/latency.py",
     "analysis/timing/env.py",
     "proofs/common.py",

@@ -8,21 +8,24 @@ output elements, and bytes read and written. Every op is recorded, views include
 consumer reads what it needs from one recording: ``runtime.flop_counts`` (FlopCounterMode's
 per-module FLOPs), the reconciliation (the ops FlopCounterMode ran without counting) and
 ``profile`` (MACs, element ops and bytes per scope and category). Each site gets the first rule
-that applies:
+that applies (the op classes behind the rules: :mod:`.op_classes`):
 
 | rule     | ops                                                 | counted as                    |
 |----------|-----------------------------------------------------|-------------------------------|
-| free     | ``OpOverload.is_view``, allocations, copies, ``cat``| nothing (free at this level)  |
+| free     | views and aliases, allocations, copies, ``cat``     | nothing (free at this level)  |
 | flops    | conv, mm, addmm, bmm, baddbmm, sdpa, ...            | ``flops``: FlopCounterMode's  |
-| elem_out | ops tagged ``torch.Tag.pointwise``; every backward  | one element op per output     |
-|          | op without a formula                                | element                       |
+| elem_out | ops tagged ``torch.Tag.pointwise``, activations;    | one element op per output     |
+|          | every backward op without a formula                 | element                       |
 | elem_in  | batch norm, pooling, mean, sum, softmax ...         | one element op per input elem.|
 | none     | otherwise                                           | nothing: listed as uncosted   |
 
-FLOPs follow FlopCounterMode exactly (``torch/utils/flop_counter.py``): an op is first offered
-to its decomposition (``OpOverload.decompose``), whose parts' FLOPs become the op's; otherwise
-its formula in ``flop_registry`` counts it (2 FLOPs per multiply-add). Composite ops reach the
+FLOPs follow FlopCounterMode (``torch/utils/flop_counter.py``): an op is first offered to its
+decomposition (``OpOverload.decompose``), whose parts' FLOPs become the op's; otherwise its
+formula in ``flop_registry`` counts it (2 FLOPs per multiply-add). Composite ops reach the
 dispatcher under ``torch.inference_mode``, where ``aten.linear`` is counted through its ``addmm``.
+Two additions make attention count the same on every device (:mod:`.attention`): formulas for
+the SDPA kernels torch has none for (the CPU's among them), and nn.MultiheadAttention run on its
+composite path rather than its fused fast path while recording.
 """
 
 from __future__ import annotations
@@ -39,41 +42,21 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 from torch.utils.module_tracker import ModuleTracker
 
+from archprobe.analysis.counters.attention import FORMULAS, unfused_attention
 from archprobe.analysis.counters.conventions import op_category
+from archprobe.analysis.counters.op_classes import (
+    REDUCTIONS,
+    activation,
+    base_name,
+    does_arithmetic,
+    free,
+)
 
 if TYPE_CHECKING:
     from torch import nn
 
 Phase = Literal["fwd", "bwd"]
 Rule = Literal["free", "flops", "elem_out", "elem_in", "none"]
-
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Reductions and normalisations: no MACs by archprobe's convention, but real work, so counted
-# as one element op per input element rather than left as silent zeros.
-_REDUCTIONS = _names(
-    "native_batch_norm _native_batch_norm_legit _native_batch_norm_legit_no_training "
-    "_native_batch_norm_legit_functional native_batch_norm_backward native_layer_norm "
-    "native_layer_norm_backward native_group_norm native_group_norm_backward "
-    "max_pool2d_with_indices max_pool2d_with_indices_backward avg_pool2d avg_pool2d_backward "
-    "_adaptive_avg_pool2d _adaptive_avg_pool2d_backward mean sum amax amin _softmax "
-    "_log_softmax _softmax_backward_data _log_softmax_backward_data cumsum var_mean"
-)
-# Ops that only allocate, copy or describe tensors: free at this level of accounting.
-_FREE = _names(
-    "empty empty_like empty_strided zeros zeros_like ones_like ones full full_like new_empty "
-    "new_zeros new_ones new_empty_strided detach _to_copy copy_ clone lift_fresh "
-    "_local_scalar_dense sym_size sym_stride sym_numel is_same_size zero_ fill_ cat "
-    "constant_pad_nd"
-)
-
-
-def _base(func: Any) -> str:
-    """``aten.relu_.default`` -> ``relu_``."""
-    return str(func.overloadpacket).split(".")[-1]
 
 
 def _numel(tree: Any) -> int:
@@ -88,9 +71,13 @@ def _nbytes(tree: Any) -> int:
 
 def category(func: Any) -> str:
     """Report category of an aten op: the reconciliation's (conv, linear, norm, pool, add, act),
-    "elementwise" for other pointwise ops, else "other"."""
+    "act" for every activation function too, "elementwise" for other pointwise ops, else
+    "other"."""
     # Backward ops share their forward op's category: convolution_backward is conv work.
-    cat = op_category(_base(func).removesuffix("_backward"))
+    base = base_name(func).removesuffix("_backward")
+    cat = op_category(base)
+    if cat == "other" and activation(base):
+        return "act"
     if cat == "other" and torch.Tag.pointwise in func.tags:
         return "elementwise"
     return cat
@@ -102,16 +89,16 @@ def rule(func: Any, phase: Phase, counted: bool) -> Rule:
     Args:
         func: the aten op overload.
         phase: "fwd" or "bwd".
-        counted: FlopCounterMode counts FLOPs for it (a formula, or one in its decomposition).
+        counted: a formula counts FLOPs for it (its own, or one in its decomposition).
     """
-    base = _base(func)
-    if func.is_view or base.rstrip("_") in _FREE or base in _FREE:
+    base = base_name(func)
+    if free(func):
         return "free"
     if counted:
         return "flops"
-    if phase == "bwd" or torch.Tag.pointwise in func.tags:
+    if phase == "bwd" or torch.Tag.pointwise in func.tags or activation(base):
         return "elem_out"
-    return "elem_in" if base in _REDUCTIONS else "none"
+    return "elem_in" if base in REDUCTIONS else "none"
 
 
 class Site(NamedTuple):
@@ -134,7 +121,7 @@ class Site(NamedTuple):
     @property
     def name(self) -> str:
         """The packet without its namespace: ``convolution``."""
-        return _base(self.func)
+        return base_name(self.func)
 
     @property
     def category(self) -> str:
@@ -148,9 +135,12 @@ class Tally:
 
     Attributes:
         rule: the cost rule that applied (see the module docstring).
-        counted: FlopCounterMode counts this op (its formula, or one of its decomposition's).
+        counted: a formula counts this op (its own or one of its decomposition's: torch's, or
+            :mod:`.attention`'s for the SDPA kernels torch has none for).
+        extra: one of :mod:`.attention`'s formulas counted it, or part of it: FlopCounterMode
+            does not count it (in full).
         calls: how often it ran.
-        flops: FlopCounterMode FLOPs (2 per multiply-add).
+        flops: FLOPs by FlopCounterMode's formulas and :mod:`.attention`'s (2 per multiply-add).
         acts: output elements of counted ops.
         elem_ops: element ops by the ``elem_out`` / ``elem_in`` rules.
         bytes_read: bytes of every tensor argument.
@@ -159,6 +149,7 @@ class Tally:
 
     rule: Rule
     counted: bool
+    extra: bool = False
     calls: int = 0
     flops: int = 0
     acts: int = 0
@@ -187,6 +178,8 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
         self.sites: dict[Site, Tally] = {}
         # FLOPs of the decompositions running now, innermost last (None: no formula yet).
         self._parts: list[int | None] = []
+        # One of :mod:`.attention`'s formulas counted (part of) the op being recorded now.
+        self._extra = False
 
     def _path(self, name: str) -> str:
         """A tracker name as a module path: "ResNet.layer1.0" -> "layer1.0", "ResNet" -> ""."""
@@ -214,6 +207,7 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
             if flops is not None:
                 self._parts[-1] = (self._parts[-1] or 0) + flops
             return out
+        self._extra = False
         out, flops = self._run(func, args, kwargs)
         self._record(func, args, kwargs, out, flops)
         return out
@@ -233,9 +227,12 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
             if out is not NotImplemented:
                 return out, flops
         out = func(*args, **kwargs)
-        if func.overloadpacket not in flop_registry:
+        formula = flop_registry.get(func.overloadpacket)
+        if formula is None and func.overloadpacket in FORMULAS:
+            formula, self._extra = FORMULAS[func.overloadpacket], True
+        if formula is None:
             return out, None
-        return out, int(flop_registry[func.overloadpacket](*args, **kwargs, out_val=out))
+        return out, int(formula(*args, **kwargs, out_val=out))
 
     def _record(
         self,
@@ -249,7 +246,8 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
         site = Site(self.scope(), parents, func, self.phase)
         tally = self.sites.get(site)
         if tally is None:
-            tally = Tally(rule(func, self.phase, flops is not None), flops is not None)
+            counted = flops is not None
+            tally = Tally(rule(func, self.phase, counted), counted, self._extra)
             self.sites[site] = tally
         tally.calls += 1
         tally.flops += flops or 0
@@ -265,8 +263,13 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
 
 @contextmanager
 def recording(model: nn.Module) -> Iterator[OpRecorder]:
-    """An :class:`OpRecorder` with its own :class:`ModuleTracker`, scopes relative to ``model``."""
-    with ModuleTracker() as tracker, OpRecorder(tracker, type(model).__name__) as recorder:
+    """An :class:`OpRecorder` with its own :class:`ModuleTracker`, scopes relative to ``model``;
+    attention runs unfused inside it (:func:`~.attention.unfused_attention`: exact counts)."""
+    with (
+        unfused_attention(),
+        ModuleTracker() as tracker,
+        OpRecorder(tracker, type(model).__name__) as recorder,
+    ):
         yield recorder
 
 
@@ -303,11 +306,12 @@ def by_category(rec: Recording, phase: Phase = "fwd") -> dict[str, int]:
 
 
 def uncounted(rec: Recording) -> dict[str, int]:
-    """Calls per aten packet that FlopCounterMode runs without counting (no formula for it or
-    its decomposition's parts), views and allocations included, in first-call order."""
+    """Calls per aten packet that FlopCounterMode runs without counting (no formula in torch for
+    it or its decomposition's parts; the SDPA kernels only :mod:`.attention` counts are listed
+    too), in first-call order; only ops that do arithmetic (:func:`does_arithmetic`)."""
     out: Counter[str] = Counter()
     for site, tally in rec.items():
-        if not tally.counted:
+        if (not tally.counted or tally.extra) and does_arithmetic(site.func):
             out[site.op] += tally.calls
     return dict(out)
 

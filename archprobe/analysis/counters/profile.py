@@ -11,6 +11,7 @@ with a note saying so. Ops are recorded, and their cost rules live, in
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import cast
@@ -20,7 +21,9 @@ from torch import nn
 from torch.utils._pytree import tree_flatten
 from torch.utils.module_tracker import ModuleTracker
 
+from archprobe.analysis.counters.attention import unfused_attention
 from archprobe.analysis.counters.dispatch import OpRecorder, Recording, Site, Tally, main_categories
+from archprobe.analysis.counters.op_classes import contracts, does_arithmetic
 from archprobe.analysis.results import Entry, Results
 from archprobe.errors import ArchprobeError
 
@@ -36,9 +39,11 @@ class Profile(Results):
         name: the model's name in every row.
         input_shape: the shape of the (first) input, batch included.
         device: where the ops ran ("meta" or "cpu"/"cuda" after a fallback).
-        uncounted: (aten op, category, calls) of forward ops no rule costs.
+        uncounted: (aten op, category, calls) of forward ops that do arithmetic no rule costs.
         notes: what the user should know (a CPU fallback, ...).
         match: the catalog spec whose state_dict shapes this model has, if any.
+        undercounted: the uncounted ops that are contractions (conv, matmul, attention): their
+            multiply-adds are missing from ``macs``, so the total is too low (a warning).
     """
 
     def __init__(
@@ -50,10 +55,12 @@ class Profile(Results):
         uncounted: tuple[tuple[str, str, int], ...] = (),
         notes: tuple[str, ...] = (),
         match: str | None = None,
+        undercounted: tuple[str, ...] = (),
     ) -> None:
         super().__init__(entries)
         self.name, self.input_shape, self.device = name, input_shape, device
         self.uncounted, self.notes, self.match = uncounted, notes, match
+        self.undercounted = undercounted
 
 
 def _inputs(
@@ -85,7 +92,7 @@ def _param_entries(model: nn.Module, name: str, cats: dict[str, str]) -> list[En
 def _run(model: nn.Module, xs: tuple[torch.Tensor, ...], backward: bool) -> OpRecorder:
     """Forward (and backward) under one recorder; scopes from a ModuleTracker."""
     xs = tuple(x.requires_grad_(backward) if x.is_floating_point() else x for x in xs)
-    with ModuleTracker() as tracker:
+    with unfused_attention(), ModuleTracker() as tracker:
         recorder = OpRecorder(tracker, type(model).__name__)
         with torch.set_grad_enabled(backward), recorder:
             out = model(*xs)
@@ -129,26 +136,59 @@ def _count_with_fallback(
     """Count on ``device``; on meta, a failure retries on the CPU (data-dependent control flow).
 
     Raises:
-        ArchprobeError: the model rejects the input (its own error and the shape tried).
+        ArchprobeError: the model fails on the input (its own error, the shape tried, and the
+            meta error first when the CPU retry failed too).
     """
     try:
         return _count(model, xs, device, dtype), device, ()
     except Exception as exc:  # the model's own error: reported to the user, never swallowed
         if device != "meta":
-            raise _rejected(name, xs, exc) from exc
+            raise _rejected(name, xs, exc, device) from exc
         meta_error = exc
     try:
         rec = _count(model, xs, "cpu", dtype)
     except Exception as exc:
-        raise _rejected(name, xs, exc) from exc
+        raise _rejected(name, xs, exc, "cpu", meta_error) from exc
     note = f"meta tensors cannot run {name} ({_first_line(meta_error)}); counted on the CPU instead"
     return rec, "cpu", (note,)
 
 
-def _rejected(name: str, xs: tuple[torch.Tensor, ...], exc: Exception) -> ArchprobeError:
+# How torch and models word an input of the wrong shape: conv channels, matmul shapes, views,
+# broadcasts, "expected 4D input", timm's "Input height (32) doesn't match model (224)".
+_SHAPE_WORDS = re.compile(
+    r"\b(shapes?|sizes?|dimensions?|dims?|channels|broadcast|match|mismatch|height|width|\d+D)\b",
+    re.IGNORECASE,
+)
+
+
+def _shape_mismatch(exc: Exception) -> bool:
+    """The error says the input's shape is wrong. A NotImplementedError never does: it is what
+    torch raises for an op without a kernel for the device ("Could not run 'aten::...' with
+    arguments from the 'Meta' backend"), which no other input shape fixes."""
+    if isinstance(exc, NotImplementedError):
+        return False
+    return _SHAPE_WORDS.search(_first_line(exc)) is not None
+
+
+def _rejected(
+    name: str,
+    xs: tuple[torch.Tensor, ...],
+    exc: Exception,
+    device: str,
+    meta_error: Exception | None = None,
+) -> ArchprobeError:
+    """The error for a model that fails on its input; the shape hint only for shape errors."""
+    if _shape_mismatch(exc):
+        return ArchprobeError(
+            f"{name} rejected the input of shape {_shapes(xs)}: {_first_line(exc)}\n"
+            "  (pass the shape the model expects, e.g. --input 1,3,224,224)"
+        )
+    tried = ""
+    if meta_error is not None and _first_line(meta_error) != _first_line(exc):
+        tried = f"\n  (on meta tensors first: {_first_line(meta_error)})"
     return ArchprobeError(
-        f"{name} rejected the input of shape {_shapes(xs)}: {_first_line(exc)}\n"
-        "  (pass the shape the model expects, e.g. --input 1,3,224,224)"
+        f"{name} failed on {device} with the input of shape {_shapes(xs)}: "
+        f"{_first_line(exc)}{tried}"
     )
 
 
@@ -183,10 +223,11 @@ def _op_entries(rec: Recording, name: str) -> list[Entry]:
 
 
 def _uncosted(rec: Recording) -> tuple[tuple[str, str, int], ...]:
-    """(aten op, category, calls) of the forward ops no rule costs."""
+    """(aten op, category, calls) of the forward ops no rule costs that do arithmetic (an
+    embedding lookup or ``arange`` is no cost left out)."""
     calls: Counter[tuple[str, str]] = Counter()
     for site, tally in rec.items():
-        if site.phase == "fwd" and tally.rule == "none":
+        if site.phase == "fwd" and tally.rule == "none" and does_arithmetic(site.func):
             calls[site.name, site.category] += tally.calls
     return tuple((op, cat, n) for (op, cat), n in calls.items())
 
@@ -239,13 +280,15 @@ def profile(
     rec = _priced(recorder.sites)
     entries = _op_entries(rec, label) + _param_entries(model, label, main_categories(rec))
     uncounted = _uncosted(rec)
+    undercounted = tuple(op for op, _, _ in uncounted if contracts(op))
     shape = tuple(xs[0].shape)
     if measure:
         measured, measure_notes = _measurements(
             model, label, shape[1:], measure, batches, measure_device, dtype
         )
         entries, notes = entries + measured, (*notes, *measure_notes)
-    return Profile(entries, label, shape, ran_on, uncounted, notes, spec[0] if spec else None)
+    matched = spec[0] if spec else None
+    return Profile(entries, label, shape, ran_on, uncounted, notes, matched, undercounted)
 
 
 def _measurements(

@@ -4,6 +4,9 @@ The numbers are ``torch.utils.flop_counter.FlopCounterMode``'s (its formulas, it
 an op to every module running it), read from one :mod:`~archprobe.analysis.counters.dispatch`
 recording; a test holds them equal to FlopCounterMode itself. Runs on the model's device (meta:
 no memory, no compute); FlopCounterMode counts 2 FLOPs per multiply-add, so ``flops == 2 × macs``.
+Attention is where they differ: the recorder also counts the SDPA kernels torch has no formula
+for (the CPU's) and runs nn.MultiheadAttention unfused (:mod:`.attention`), so a transformer
+counts the same on every device.
 """
 
 from __future__ import annotations

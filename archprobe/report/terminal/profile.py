@@ -63,8 +63,15 @@ def category_table(p: Profile) -> Table:
 
 
 def profile_lines(p: Profile) -> list[str]:
-    """The spec match, uncounted ops and notes, one line each."""
-    lines = [f"matches spec: {p.match}" if p.match else "matches spec: none in the catalog"]
+    """The spec match, uncounted ops and notes, one line each; first, loudly, a warning when a
+    contraction (conv, matmul, attention) ran without a formula, so the MACs are too low."""
+    lines = []
+    if p.undercounted:
+        lines.append(
+            f"WARNING: MACs undercounted: {', '.join(p.undercounted)} ran without a FLOP formula, "
+            "so their multiply-adds are missing from every MAC and FLOP total"
+        )
+    lines.append(f"matches spec: {p.match}" if p.match else "matches spec: none in the catalog")
     if p.uncounted:
         ops = ", ".join(f"{op} ×{n} ({cat})" for op, cat, n in p.uncounted)
         lines.append(f"uncounted ops: {ops}")
@@ -92,6 +99,7 @@ def profile_records(p: Profile) -> dict[str, Any]:
                        for c in categories],
         "match": p.match,
         "uncounted": [{"op": op, "category": cat, "calls": n} for op, cat, n in p.uncounted],
+        "undercounted": list(p.undercounted),
         "notes": list(p.notes),
     }  # fmt: skip
 
