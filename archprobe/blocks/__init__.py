@@ -7,6 +7,7 @@ from archprobe.blocks import (  # noqa: F401  (registration side effect)
     bottleneck,
     heads,
     plugins,
+    regnet,
     res2net,
     resnest,
     stems,

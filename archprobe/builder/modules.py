@@ -88,18 +88,18 @@ class Chain(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    """``post(body(x) + downsample(x))``; body and post layers are direct children."""
+    """``post(body(x) + shortcut(x))``; body and post layers are direct children, the shortcut
+    is registered under its graph name (torchvision ResNet ``downsample``, RegNet ``proj``)."""
 
-    def __init__(self, body: Named, shortcut: nn.Module | None, post: Named) -> None:
+    def __init__(self, body: Named, shortcut: tuple[str, nn.Module] | None, post: Named) -> None:
         super().__init__()
         self._body = _register(self, body)
-        if shortcut is not None:
-            self.downsample = shortcut
+        self._shortcut = [add_child(self, *shortcut)] if shortcut is not None else []
         self._post = _register(self, post)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = run(self._body, x)
-        identity = self.downsample(x) if hasattr(self, "downsample") else x
+        identity = self._shortcut[0](x) if self._shortcut else x
         out = out + identity
         return run(self._post, out)
 

@@ -55,7 +55,8 @@ def _seq(node: Seq) -> nn.Module:
 
 
 def _residual(node: Residual) -> nn.Module:
-    shortcut = build_node(node.shortcut) if node.shortcut is not None else None
+    s = node.shortcut
+    shortcut = (s.name, build_node(s)) if s is not None else None
     return ResidualBlock(_named(node.body), shortcut, _named(node.post))
 
 

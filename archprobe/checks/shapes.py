@@ -10,7 +10,18 @@ from archprobe.checks.registry import register_check
 from archprobe.checks.where import stage_macs, stage_name, stage_output, stage_where
 from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
+from archprobe.spec.generators import GENERATORS
 from archprobe.spec.schema import ArchSpec
+
+
+def _generated_widths(spec: ArchSpec) -> bool:
+    """The stage table was written by a stage generator (``regnet:``): its widths follow that
+    design's own rule, not the template's doubling (RegNet §3.3 quantizes a linear ramp, and §4
+    finds the best models at wm ≈ 2.5 rather than 2)."""
+    smap = spec.source
+    if not smap or ("stages",) not in smap:
+        return False
+    return any(smap.get((key,)) == smap[("stages",)] for key in GENERATORS)
 
 
 def _block_macs(graph: Graph, results: Results, spec: ArchSpec, i: int) -> float:
@@ -27,6 +38,8 @@ def width_not_doubling(spec: ArchSpec, graph: Graph, results: Results) -> Iterat
     """Template rule (ii): "each time when the spatial map is downsampled by a factor of 2, the
     width of the blocks is multiplied by a factor of 2", so the cost per block stays about equal
     (ResNeXt §3.1; the same rule for plain nets in ResNet §3.3)."""
+    if _generated_widths(spec):
+        return
     for i in range(1, len(spec.stages)):
         if spec.stages[i].stride == 1:
             continue

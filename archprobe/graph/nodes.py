@@ -69,7 +69,7 @@ class Residual:
     """``post(body(x) + shortcut(x))``; ``shortcut=None`` is the identity.
 
     Body and post children are registered directly on the block (torchvision's ``conv1``,
-    ``bn1``, ...); the shortcut is registered as ``downsample``.
+    ``bn1``, ...); the shortcut under its own name (``downsample``; RegNet's ``proj``).
     """
 
     name: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from archprobe.blocks import BLOCKS
+from archprobe.spec.generators import GENERATORS
 from archprobe.spec.schema import ArchSpec, StageSpec
 
 
@@ -27,6 +28,11 @@ def file_schema() -> dict[str, Any]:
         "networks with `extends: [base, NAME]`; a trait has no `name`.",
         "type": "string",
     }
+    for key, gen in GENERATORS.items():  # consumed before validation, so not in ArchSpec
+        sub = gen.Params.model_json_schema()
+        schema["$defs"].update(sub.pop("$defs", {}))
+        sub.setdefault("description", f"Stage generator: writes `stages:` from `{key}:`.")
+        schema["properties"][key] = sub
     stage = StageSpec.model_json_schema()["properties"]
     override_props: dict[str, Any] = {}
     for block in BLOCKS.values():

@@ -129,7 +129,9 @@ def _scan_walk(base: ArchSpec, groups: int, preserve: str, target: int) -> int:
 
 
 def test_every_block_type_has_a_base() -> None:
-    assert set(BASES) == set(BLOCKS)
+    """Every block type with a width_per_group to solve for (RegNet's has none)."""
+    solvable = {k for k, b in BLOCKS.items() if "width_per_group" in b.Params.model_fields}
+    assert set(BASES) == solvable
 
 
 @pytest.mark.parametrize("block", sorted(BASES))
