@@ -96,3 +96,4 @@ def stage_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 # Built-in generators, each one file, imported explicitly once (after the registry exists):
 # from archprobe.spec.generators import regnet, scaling
+from archprobe.spec.generators import width_mult  # noqa: E402, F401
