@@ -61,7 +61,7 @@ def test_built_module_matches_analytic(name: str) -> None:
     assert flops[""] == 2 * a.results.total("macs")
     for top, _ in model.named_children():
         assert flops.get(top, 0) == 2 * a.results.total("macs", top), top
-    first = a.graph.stage(0)  # its blocks' modules, whatever the layout (layer1, trunk_output…)
+    first = a.graph.stage(0)  # its module(s), whatever the layout: layer1, features.1, layers.8
     for stage in first.scopes[first.lead :]:
         for block, _ in model.get_submodule(stage).named_children():
             scope = f"{stage}.{block}"

@@ -6,6 +6,7 @@ from archprobe.blocks import (  # noqa: F401  (registration side effect)
     basic,
     bottleneck,
     heads,
+    mobilenet,
     plugins,
     regnet,
     res2net,

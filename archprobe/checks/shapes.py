@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from archprobe.analysis.results import Results
 from archprobe.checks.finding import Hit
 from archprobe.checks.registry import register_check
-from archprobe.checks.where import stage_macs, stage_name, stage_output, stage_where
+from archprobe.checks.where import (
+    depthwise_stage,
+    stage_macs,
+    stage_name,
+    stage_output,
+    stage_where,
+)
 from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
 from archprobe.spec.generators import GENERATORS
@@ -22,6 +28,12 @@ def _generated_widths(spec: ArchSpec) -> bool:
     if not smap or ("stages",) not in smap:
         return False
     return any(smap.get((key,)) == smap[("stages",)] for key in GENERATORS)
+
+
+def _template(graph: Graph, i: int) -> bool:
+    """The template rules compare stages ``i - 1`` and ``i`` of the ResNet/ResNeXt template;
+    depthwise-separable stages (MobileNetV2/V3, MNASNet) choose their widths otherwise."""
+    return not (depthwise_stage(graph, i - 1) or depthwise_stage(graph, i))
 
 
 def _block_macs(graph: Graph, results: Results, spec: ArchSpec, i: int) -> float:
@@ -41,7 +53,7 @@ def width_not_doubling(spec: ArchSpec, graph: Graph, results: Results) -> Iterat
     if _generated_widths(spec):
         return
     for i in range(1, len(spec.stages)):
-        if spec.stages[i].stride == 1:
+        if spec.stages[i].stride == 1 or not _template(graph, i):
             continue
         (c0, h0, _), (c1, h1, _) = stage_output(graph, i - 1), stage_output(graph, i)
         if c1 == 2 * c0:
@@ -102,7 +114,7 @@ def width_change_same_size(spec: ArchSpec, graph: Graph, results: Results) -> It
     hyper-parameters (width and filter sizes)" (ResNeXt §3.1)."""
     for i in range(1, len(spec.stages)):
         (c0, _, _), (c1, h1, _) = stage_output(graph, i - 1), stage_output(graph, i)
-        if spec.stages[i].stride == 1 and c1 != c0:
+        if spec.stages[i].stride == 1 and c1 != c0 and _template(graph, i):
             yield Hit(
                 f"{stage_name(graph, i)}: the width changes {c0} → {c1} at the same resolution "
                 f"({h1}×{h1}); the template keeps one width per map size, so this is one stage "

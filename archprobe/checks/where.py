@@ -13,6 +13,7 @@ from archprobe.analysis.results import Results, in_scope
 from archprobe.errors import SourceLoc
 from archprobe.graph.cost import Shape
 from archprobe.graph.nodes import Graph
+from archprobe.graph.ops import Conv
 from archprobe.spec.errors_map import locate
 from archprobe.spec.schema import ArchSpec
 from archprobe.spec.strict_yaml import KeyPath, SourceMap
@@ -71,6 +72,18 @@ def stage_name(graph: Graph, i: int) -> str:
 def stage_macs(graph: Graph, results: Results, i: int) -> float:
     """Stage ``i``'s MACs per sample."""
     return sum(results.total("macs", s) for s in stage_scopes(graph, i))
+
+
+def depthwise_stage(graph: Graph, i: int) -> bool:
+    """Stage ``i``'s blocks hold a depthwise conv (groups = input = output channels > 1): the
+    depthwise-separable blocks of MobileNet/MNASNet, whose widths follow a cost budget per
+    resolution (MobileNetV2 Table 2), not the ResNeXt template's doubling (§3.1)."""
+    scopes = stage_scopes(graph, i)
+    return any(
+        isinstance(leaf.op, Conv) and 1 < leaf.op.groups == leaf.op.cin == leaf.op.cout
+        for leaf in graph.leaves
+        if any(in_scope(leaf.scope, s) for s in scopes)
+    )
 
 
 def stage_output(graph: Graph, i: int) -> Shape:

@@ -129,9 +129,11 @@ def _scan_walk(base: ArchSpec, groups: int, preserve: str, target: int) -> int:
 
 
 def test_every_block_type_has_a_base() -> None:
-    """Every block type with a width_per_group to solve for (RegNet's has none)."""
-    solvable = {k for k, b in BLOCKS.items() if "width_per_group" in b.Params.model_fields}
+    """Every block type with a width per group to solve for; the others are refused by name."""
+    solvable = {name for name, b in BLOCKS.items() if "width_per_group" in b.Params.model_fields}
     assert set(BASES) == solvable
+    with pytest.raises(SpecError, match="'inverted_residual' has no width_per_group"):
+        solve_width(load_spec("mobilenet_v2"), 2, "net-macs")
 
 
 @pytest.mark.parametrize("block", sorted(BASES))
