@@ -128,8 +128,14 @@ def _scan_walk(base: ArchSpec, groups: int, preserve: str, target: int) -> int:
     return found[min(found, key=lambda v: (abs(v - target), v < target, found[v]))]
 
 
+# Blocks the width solver does not sweep: no cardinality knob (ConvNeXt is depthwise by
+# construction), or one the roadmap block keeps only to extend resnet50 (its spatial conv turns
+# depthwise at the step that sets it).
+UNGROUPED = {"convnext", "modern_bottleneck"}
+
+
 def test_every_block_type_has_a_base() -> None:
-    assert set(BASES) == set(BLOCKS)
+    assert set(BASES) == set(BLOCKS) - UNGROUPED
 
 
 @pytest.mark.parametrize("block", sorted(BASES))
