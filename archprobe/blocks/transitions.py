@@ -15,7 +15,7 @@ from pydantic import Field, StrictInt
 from archprobe.blocks.base import TransitionParams, register_transition
 from archprobe.graph.nodes import Node, OpNode, Seq
 from archprobe.graph.op import Op
-from archprobe.graph.ops import BatchNorm, Conv
+from archprobe.graph.ops import BatchNorm, Conv, LayerNorm2d
 
 
 class NoneParams(TransitionParams):
@@ -39,7 +39,10 @@ class DownsampleParams(TransitionParams):
     type: Literal["downsample"] = Field(
         description="A norm and a strided conv between stages (ConvNeXt §2.5)."
     )
-    norm: Literal["bn", "none"] = Field("bn", description="Batch norm on the conv's input or none.")
+    norm: Literal["bn", "layernorm", "none"] = Field(
+        "bn",
+        description="Batch norm, LayerNorm2d (ConvNeXt §2.6, torchvision) or no norm.",
+    )
     order: Literal["norm_conv", "conv_norm"] = Field(
         "norm_conv", description="Norm before the conv (ConvNeXt) or after it."
     )
@@ -59,9 +62,11 @@ class Downsample:
     def expand(p: TransitionParams, cin: int, cout: int, stride: int, name: str) -> Node | None:
         assert isinstance(p, DownsampleParams)
         k = p.kernel or stride
-        norm_after = p.norm == "bn" and p.order == "conv_norm"
+        norm_after = p.norm != "none" and p.order == "conv_norm"
         conv = Conv(cin, cout, k, stride=stride, padding=(k - stride + 1) // 2, bias=not norm_after)
         layers: list[Op] = [conv]
-        if p.norm == "bn":
-            layers.insert(len(layers) if norm_after else 0, BatchNorm(cout if norm_after else cin))
+        if p.norm != "none":
+            c = cout if norm_after else cin
+            norm = BatchNorm(c) if p.norm == "bn" else LayerNorm2d(c)
+            layers.insert(len(layers) if norm_after else 0, norm)
         return Seq(name, tuple(OpNode(str(i), op) for i, op in enumerate(layers)))

@@ -75,9 +75,49 @@ class OpModule(nn.Module):
         return f"{type(self.op).__name__}: {self.op.label()}"
 
 
+class BareParameter(Inline):
+    """An op whose weight is a parameter of the enclosing module itself, not a module of its own
+    (``Op.bare_parameter``): torchvision CNBlock keeps ``layer_scale`` on the block, so its
+    state_dict key is ``features.1.0.layer_scale``. The step applies the op's forward to the
+    input and the parameter as registered now (``.to()`` may have replaced it)."""
+
+    def __init__(self, name: str, op: Any) -> None:
+        if not name or "." in name:
+            raise ValueError(f"a bare parameter needs a plain attribute name, not {name!r}")
+        self.name, self.op = name, op
+
+    def attach(self, parent: nn.Module) -> Step:
+        parent.register_parameter(self.name, self.op.parameter())
+        return ParameterStep(parent, self.name, self.op)
+
+
+class ParameterStep:
+    """``op.forward(x, owner.<name>)``: the step of a :class:`BareParameter`."""
+
+    def __init__(self, owner: nn.Module, name: str, op: Any) -> None:
+        self.owner, self.name, self.op = owner, name, op
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.op.forward(x, getattr(self.owner, self.name))
+        return out
+
+
+class ParameterOp(nn.Module):
+    """A bare-parameter op with no enclosing block (a top-level node, an op's own test): a
+    module holding the parameter as ``weight``."""
+
+    def __init__(self, op: Any) -> None:
+        super().__init__()
+        self._step = BareParameter("weight", op).attach(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._step(x)
+
+
 class Chain(nn.Module):
-    """A sequence holding an inline node (a plain Res2Net block: ``nn.Sequential`` cannot run a
-    step that is not a module); otherwise sequences are ``nn.Sequential``."""
+    """A sequence holding an inline node (a plain Res2Net block, a bare parameter:
+    ``nn.Sequential`` cannot run a step that is not a module); otherwise sequences are
+    ``nn.Sequential``."""
 
     def __init__(self, named: Named) -> None:
         super().__init__()

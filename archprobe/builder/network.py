@@ -15,12 +15,14 @@ import torch
 from torch import nn
 
 from archprobe.builder.modules import (
+    BareParameter,
     Chain,
     GateBlock,
     Inline,
     InlineSplit,
     OpModule,
     ParallelBranches,
+    ParameterOp,
     ResidualBlock,
     SplitBlock,
 )
@@ -32,16 +34,26 @@ if TYPE_CHECKING:
 
 def op_module(node: OpNode) -> nn.Module:
     """The module an op states (``Op.module``), or its functional code wrapped."""
+    if node.op.bare_parameter:
+        return ParameterOp(node.op)
     module = node.op.module()
     return OpModule(node.op) if module is None else module
 
 
+def _is_inline(node: Node) -> bool:
+    """No module of its own: a split named "", or an op whose weight is a bare parameter of the
+    enclosing module (``Op.bare_parameter``)."""
+    return not node.name or (isinstance(node, OpNode) and node.op.bare_parameter)
+
+
 def _named(nodes: tuple[Node, ...]) -> list[tuple[str, nn.Module | Inline]]:
-    """Each node's module under its name; a split named "" is inline (no module of its own)."""
-    return [(n.name, _inline(n) if not n.name else build_node(n)) for n in nodes]
+    """Each node's module under its name, or its inline step registrar (:func:`_is_inline`)."""
+    return [(n.name, _inline(n) if _is_inline(n) else build_node(n)) for n in nodes]
 
 
 def _inline(node: Node) -> Inline:
+    if isinstance(node, OpNode):
+        return BareParameter(node.name, node.op)
     if not isinstance(node, Split):
         raise TypeError(f"only a split can be inline (nameless), not a {type(node).__name__}")
     carry = [node.carries(i) for i in range(len(node.branches))]
@@ -49,7 +61,7 @@ def _inline(node: Node) -> Inline:
 
 
 def _seq(node: Seq) -> nn.Module:
-    if all(n.name for n in node.children):
+    if not any(_is_inline(n) for n in node.children):
         return nn.Sequential(OrderedDict((n.name, build_node(n)) for n in node.children))
     return Chain(_named(node.children))
 

@@ -10,7 +10,10 @@ An op states
 - how **each counter** counts it (:attr:`Op.counting`, one :class:`CountRule` per counter of
   :data:`~archprobe.graph.facts.COUNTERS`);
 - the **aten ops** it dispatches to (:attr:`Op.aten`), which name its category in traces;
-- a tiny **example** (:meth:`Op.example`), so the test suite checks every fact against torch.
+- a tiny **example** (:meth:`Op.example`), so the test suite checks every fact against torch;
+- for an op whose weight is a **bare parameter** of the enclosing module rather than a module
+  of its own (:attr:`Op.bare_parameter`: torchvision CNBlock's ``layer_scale``), that parameter
+  (:meth:`Op.parameter`), which its :meth:`Op.forward` takes as its last argument.
 
 :func:`register_op` refuses a class that lacks one of these facts, so a missing fact fails when
 the op is defined, never in the middle of a report. Kind bases (``Elementwise`` in
@@ -69,6 +72,7 @@ class Op:
     memory_cuda: ClassVar[MemoryRule | None] = None
     counting: ClassVar[Mapping[str, CountRule]]
     aten: ClassVar[tuple[str, ...]] = ()
+    bare_parameter: ClassVar[bool] = False
 
     def out_shape(self, x: Shape, *others: Shape) -> Shape:
         """Output shape per sample for inputs of shapes ``x`` (and ``others``)."""
@@ -117,6 +121,11 @@ class Op:
         """Functional torch code of an op without a module of its own."""
         raise NotImplementedError(f"{type(self).__name__} has neither module() nor forward()")
 
+    def parameter(self) -> Any:
+        """A new, initialised ``nn.Parameter`` of a :attr:`bare_parameter` op; the builder
+        registers it on the enclosing module under the node's name."""
+        raise NotImplementedError(f"{type(self).__name__} has no bare parameter")
+
     @classmethod
     def example(cls) -> Example:
         """A small instance and its input shapes, for the tests that check every fact."""
@@ -146,6 +155,8 @@ def missing_facts(cls: type[Op]) -> list[str]:
     missing += [f"counting[{c!r}]" for c in COUNTERS if not isinstance(counting.get(c), CountRule)]
     if not (_overrides(cls, "module") or _overrides(cls, "forward")):
         missing.append("module() or forward()")
+    if cls.bare_parameter and not (_overrides(cls, "parameter") and _overrides(cls, "forward")):
+        missing.append("parameter() and forward() (a bare-parameter op)")
     if not _overrides(cls, "example"):
         missing.append("example()")
     return missing

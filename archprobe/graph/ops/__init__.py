@@ -19,13 +19,17 @@ from archprobe.graph.ops.activation import (
     SiLU,
     SiLUInPlace,
 )
+from archprobe.graph.ops.channels_last import ChannelsLastLinear
 from archprobe.graph.ops.conv import Conv
 from archprobe.graph.ops.dropout import Dropout, StochasticDepth
 from archprobe.graph.ops.elementwise import Add, Concat, Mul
+from archprobe.graph.ops.layer_scale import LayerScale
+from archprobe.graph.ops.layernorm import LayerNorm, LayerNorm2d
 from archprobe.graph.ops.linear import Linear
 from archprobe.graph.ops.norm import BatchNorm
 from archprobe.graph.ops.pool import AvgPool, GlobalAvgPool, MaxPool, Mean, Pool
 from archprobe.graph.ops.radix import RadixSum, RadixWeighted, RSoftmax
+from archprobe.graph.ops.reshape import Flatten, Permute
 from archprobe.graph.ops.shortcut import IdentityPad
 
 __all__ = [
@@ -35,20 +39,26 @@ __all__ = [
     "Add",
     "AvgPool",
     "BatchNorm",
+    "ChannelsLastLinear",
     "Concat",
     "Conv",
     "Dropout",
+    "Flatten",
     "GlobalAvgPool",
     "GraphError",
     "Hardsigmoid",
     "Hardswish",
     "IdentityPad",
     "InPlaceActivation",
+    "LayerNorm",
+    "LayerNorm2d",
+    "LayerScale",
     "Linear",
     "MaxPool",
     "Mean",
     "Mul",
     "Op",
+    "Permute",
     "Pool",
     "RSoftmax",
     "RadixSum",
