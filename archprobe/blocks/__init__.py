@@ -9,8 +9,10 @@ from archprobe.blocks import (  # noqa: F401  (registration side effect)
     plugins,
     res2net,
     resnest,
+    shufflenet,
     stems,
     transitions,
+    vgg,
 )
 from archprobe.blocks.base import (
     BLOCKS,

@@ -18,6 +18,7 @@ from archprobe.builder.modules import (
     Chain,
     GateBlock,
     Inline,
+    InlineParallel,
     InlineSplit,
     OpModule,
     ParallelBranches,
@@ -37,13 +38,19 @@ def op_module(node: OpNode) -> nn.Module:
 
 
 def _named(nodes: tuple[Node, ...]) -> list[tuple[str, nn.Module | Inline]]:
-    """Each node's module under its name; a split named "" is inline (no module of its own)."""
+    """Each node's module under its name; a split or parallel named "" is inline (no module of
+    its own: its children are registered on the enclosing module)."""
     return [(n.name, _inline(n) if not n.name else build_node(n)) for n in nodes]
 
 
 def _inline(node: Node) -> Inline:
+    if isinstance(node, Parallel):
+        return InlineParallel(_named(node.branches), node.merge)
     if not isinstance(node, Split):
-        raise TypeError(f"only a split can be inline (nameless), not a {type(node).__name__}")
+        raise TypeError(
+            f"only a split or parallel branches can be inline (nameless), not a "
+            f"{type(node).__name__}"
+        )
     carry = [node.carries(i) for i in range(len(node.branches))]
     return InlineSplit(node.chunks, [_named(b) for b in node.branches], carry)
 

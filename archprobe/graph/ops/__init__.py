@@ -24,17 +24,27 @@ from archprobe.graph.ops.dropout import Dropout, StochasticDepth
 from archprobe.graph.ops.elementwise import Add, Concat, Mul
 from archprobe.graph.ops.linear import Linear
 from archprobe.graph.ops.norm import BatchNorm
-from archprobe.graph.ops.pool import AvgPool, GlobalAvgPool, MaxPool, Mean, Pool
+from archprobe.graph.ops.pool import (
+    AdaptiveAvgPool,
+    AvgPool,
+    GlobalAvgPool,
+    MaxPool,
+    Mean,
+    Pool,
+)
 from archprobe.graph.ops.radix import RadixSum, RadixWeighted, RSoftmax
 from archprobe.graph.ops.shortcut import IdentityPad
+from archprobe.graph.ops.shuffle import ChannelShuffle
 
 __all__ = [
     "GELU",
     "OPS",
     "Activation",
+    "AdaptiveAvgPool",
     "Add",
     "AvgPool",
     "BatchNorm",
+    "ChannelShuffle",
     "Concat",
     "Conv",
     "Dropout",
