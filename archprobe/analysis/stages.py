@@ -76,6 +76,8 @@ def stage_rows(graph: Graph, results: Results, metrics: tuple[str, ...]) -> list
     """One row per section (stem, each stage, head) with the totals of ``metrics``."""
     rows = []
     for section in graph.sections:
+        if not section.nodes:  # no stem (VGG): no row
+            continue
         scopes = section.scopes
         last = [leaf for leaf in graph.leaves if any(in_scope(leaf.scope, s) for s in scopes)][-1]
         _, h, w = last.out_shape

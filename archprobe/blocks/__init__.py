@@ -13,8 +13,10 @@ from archprobe.blocks import (  # noqa: F401  (registration side effect)
     regnet,
     res2net,
     resnest,
+    shufflenet,
     stems,
     transitions,
+    vgg,
 )
 from archprobe.blocks.base import (
     BLOCKS,

@@ -182,18 +182,20 @@ def arrange(
     layout: LayoutParams, stem: tuple[Node, ...], stages: tuple[StageParts, ...],
     head: tuple[Node, ...],
 ) -> tuple[Section, ...]:  # fmt: skip
-    """The sections of a network: ``conv1`` (the stem), ``conv2`` … (one per stage), ``head``.
+    """The sections of a network: ``conv1`` (the stem), ``conv2`` … (one per stage), ``head``;
+    without a stem an empty ``stem`` section and stages ``conv1`` ….
 
     With a top-level layout, a stem's pool is listed under ``conv2``, as ResNet/ResNeXt Table 1
     do; the modules keep their place.
     """
     items = _Items(layout)
+    first_label = 2 if stem else 1  # no stem (VGG): the first stage is conv1 (conv1_1 …)
     pools: tuple[Node, ...] = ()
     if layout.stem == "top" and not layout.container:
         pools = tuple(n for n in stem if isinstance(n, OpNode) and n.op.kind == "pool")
         stem = tuple(n for n in stem if n not in pools)
     _place(items, stem, layout.stem)
-    sections = [Section("conv1", *items.take())]
+    sections = [Section("conv1" if first_label == 2 else "stem", *items.take())]
     for i, stage in enumerate(stages):
         items.top(pools if i == 0 else ())
         lead = len(items.nodes) + len(stage.transition)
@@ -203,7 +205,7 @@ def arrange(
             lead if layout.unroll != "op" else len(nodes) - sum(len(_ops(b)) for b in stage.blocks)
         )
         depth = len(stage.blocks)
-        label = f"conv{i + 2}"
+        label = f"conv{i + first_label}"
         sections.append(Section(label, nodes, within, stage.blocks[-1], depth, first, lead))
     k = _split_head(head)
     _place(items, head[:k], layout.head)

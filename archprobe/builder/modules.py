@@ -149,22 +149,45 @@ class ResidualBlock(nn.Module):
         return norms[-1] if norms else None
 
 
-class ParallelBranches(nn.Module):
-    """Branches on the same input, concatenated on channels or summed."""
+class ParallelRun:
+    """Branches on the same input, concatenated on channels or summed; over modules registered
+    on its owner."""
 
-    def __init__(self, branches: Named, merge: str) -> None:
-        super().__init__()
-        self._branches = _register(self, branches)
-        self.merge = merge
+    def __init__(self, branches: list[Step], merge: str) -> None:
+        self.branches, self.merge = branches, merge
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outs: list[torch.Tensor] = [branch(x) for branch in self._branches]
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        outs: list[torch.Tensor] = [branch(x) for branch in self.branches]
         if self.merge == "concat":
             return torch.cat(outs, dim=1)
         total = outs[0]
         for o in outs[1:]:
             total = total + o
         return total
+
+
+class InlineParallel(Inline):
+    """Parallel branches registered on the enclosing module (a ``Parallel`` named ""):
+    ShuffleNet V2's ``branch1``/``branch2`` sit on the block, whose forward shuffles after."""
+
+    def __init__(self, branches: Named, merge: str) -> None:
+        self.branches, self.merge = branches, merge
+
+    def attach(self, parent: nn.Module) -> Step:
+        return ParallelRun(_register(parent, self.branches), self.merge)
+
+
+class ParallelBranches(nn.Module):
+    """Branches on the same input, concatenated on channels or summed."""
+
+    def __init__(self, branches: Named, merge: str) -> None:
+        super().__init__()
+        self._run = InlineParallel(branches, merge).attach(self)
+        self.merge = merge
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self._run(x)
+        return out
 
 
 class GateBlock(nn.Module):

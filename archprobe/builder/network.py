@@ -19,6 +19,7 @@ from archprobe.builder.modules import (
     Chain,
     GateBlock,
     Inline,
+    InlineParallel,
     InlineSplit,
     OpModule,
     ParallelBranches,
@@ -41,8 +42,8 @@ def op_module(node: OpNode) -> nn.Module:
 
 
 def _is_inline(node: Node) -> bool:
-    """No module of its own: a split named "", or an op whose weight is a bare parameter of the
-    enclosing module (``Op.bare_parameter``)."""
+    """No module of its own: a split or parallel named "", or an op whose weight is a bare
+    parameter of the enclosing module (``Op.bare_parameter``)."""
     return not node.name or (isinstance(node, OpNode) and node.op.bare_parameter)
 
 
@@ -54,8 +55,13 @@ def _named(nodes: tuple[Node, ...]) -> list[tuple[str, nn.Module | Inline]]:
 def _inline(node: Node) -> Inline:
     if isinstance(node, OpNode):
         return BareParameter(node.name, node.op)
+    if isinstance(node, Parallel):
+        return InlineParallel(_named(node.branches), node.merge)
     if not isinstance(node, Split):
-        raise TypeError(f"only a split can be inline (nameless), not a {type(node).__name__}")
+        raise TypeError(
+            f"only a split or parallel branches can be inline (nameless), not a "
+            f"{type(node).__name__}"
+        )
     carry = [node.carries(i) for i in range(len(node.branches))]
     return InlineSplit(node.chunks, [_named(b) for b in node.branches], carry)
 

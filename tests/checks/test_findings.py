@@ -121,9 +121,17 @@ def test_error_severity_sets_has_errors() -> None:
     assert not check_spec(DATA / "rx001_trigger.yaml").has_errors
 
 
+# VGG §2.2: the width doubles after each max pool "until it reaches 512", so conv5 keeps 512
+# channels at half conv4's resolution and each of its convs costs a quarter of one in conv4
+# (462,422,016 vs 1,849,688,064 MACs, torchvision vgg16_bn features.34 vs features.27): a real
+# departure from the doubling template, which SH001 is right to report.
+KNOWN = {f"vgg{n}{bn}": ("SH001",) for n in (11, 13, 16, 19) for bn in ("", "_bn")}
+
+
 @pytest.mark.parametrize("entry", list_specs(), ids=lambda e: e.name)
 def test_catalog_is_clean(entry: object) -> None:
-    assert check_spec(entry.path).findings == ()  # type: ignore[attr-defined]
+    findings = check_spec(entry.path).findings  # type: ignore[attr-defined]
+    assert tuple(f.code for f in findings) == KNOWN.get(entry.name, ())
 
 
 def test_run_checks_selected_codes_and_specs_built_in_code() -> None:

@@ -27,18 +27,28 @@ from archprobe.graph.ops.layer_scale import LayerScale
 from archprobe.graph.ops.layernorm import LayerNorm, LayerNorm2d
 from archprobe.graph.ops.linear import Linear
 from archprobe.graph.ops.norm import BatchNorm
-from archprobe.graph.ops.pool import AvgPool, GlobalAvgPool, MaxPool, Mean, Pool
+from archprobe.graph.ops.pool import (
+    AdaptiveAvgPool,
+    AvgPool,
+    GlobalAvgPool,
+    MaxPool,
+    Mean,
+    Pool,
+)
 from archprobe.graph.ops.radix import RadixSum, RadixWeighted, RSoftmax
 from archprobe.graph.ops.reshape import Flatten, Permute
 from archprobe.graph.ops.shortcut import IdentityPad
+from archprobe.graph.ops.shuffle import ChannelShuffle
 
 __all__ = [
     "GELU",
     "OPS",
     "Activation",
+    "AdaptiveAvgPool",
     "Add",
     "AvgPool",
     "BatchNorm",
+    "ChannelShuffle",
     "ChannelsLastLinear",
     "Concat",
     "Conv",

@@ -1,5 +1,6 @@
-"""Pooling: max and average windows, the global average pool of the head, and the functional
-spatial mean inside SE and split attention (``x.mean((2, 3), keepdim=True)``)."""
+"""Pooling: max and average windows, the global average pool of the head (and its adaptive form
+to a fixed output size, VGG's 7×7), and the functional spatial mean inside SE and split attention
+(``x.mean((2, 3), keepdim=True)``)."""
 
 from __future__ import annotations
 
@@ -152,6 +153,56 @@ class GlobalAvgPool(Op):
     @classmethod
     def example(cls) -> Example:
         return cls(), ((4, 5, 5),)
+
+
+def _adaptive_windows(size: int, out: int) -> int:
+    """Elements summed along one axis: output j of ``nn.AdaptiveAvgPool2d`` pools
+    [floor(j·I/O), ceil((j+1)·I/O)), so windows overlap where O does not divide I."""
+    return sum(-(-(j + 1) * size // out) - j * size // out for j in range(out))
+
+
+def _thop_adaptive(leaf: Leaf) -> int:
+    """thop ``count_adap_avgpool``: one add per pooled window element + one divide per output."""
+    c, h, w = leaf.in_shape
+    _, ho, wo = leaf.out_shape
+    return c * _adaptive_windows(h, ho) * _adaptive_windows(w, wo) + numel(leaf.out_shape)
+
+
+@register_op("adaptive_avg_pool")
+@dataclass(frozen=True)
+class AdaptiveAvgPool(GlobalAvgPool):
+    """``nn.AdaptiveAvgPool2d((size, size))`` with size > 1: VGG's ``avgpool`` to 7×7, which
+    lets the classifier take any input resolution (an identity at 224², where the map is 7×7).
+    A global pool of the head all the same (the layout splits the head at it)."""
+
+    # size > 1 runs _adaptive_avg_pool2d, whose backward needs its input (size 1 runs `mean`).
+    memory: ClassVar[MemoryRule] = MemoryRule(saves=(0,))
+    counting: ClassVar[Mapping[str, CountRule]] = {
+        **GlobalAvgPool.counting,
+        "thop": CountRule(
+            _thop_adaptive, "count_adap_avgpool: 1 add per window element + 1 divide"
+        ),
+    }
+    size: int = 7
+
+    def out_shape(self, x: Shape, *others: Shape) -> Shape:
+        if self.size < 2:
+            raise GraphError(f"adaptive pool to {self.size}×{self.size}: use GlobalAvgPool for 1")
+        if x[1] < 1 or x[2] < 1:
+            raise GraphError(f"adaptive pool of an empty {x[1]}×{x[2]} map")
+        return (x[0], self.size, self.size)
+
+    def label(self) -> str:
+        return f"adaptive average pool to {self.size}×{self.size}"
+
+    def module(self) -> Any:
+        from torch import nn
+
+        return nn.AdaptiveAvgPool2d((self.size, self.size))
+
+    @classmethod
+    def example(cls) -> Example:
+        return cls(2), ((4, 5, 5),)
 
 
 @register_op("mean")
