@@ -37,8 +37,8 @@ def _conv_labels(node: Node) -> list[str]:
     attention, Res2Net's splits) is one entry, as in the papers' tables."""
     if isinstance(node, Gate | Split) and node.label:
         return [node.label]
-    if isinstance(node, OpNode):
-        return [node.op.label()] if node.op.kind == "conv" else []
+    if isinstance(node, OpNode):  # a block's linears are its channels-last 1×1s (ConvNeXt)
+        return [node.op.label()] if node.op.kind in ("conv", "linear") else []
     return [label for child in children(node) for label in _conv_labels(child)]
 
 
