@@ -5,6 +5,7 @@ imported here, explicitly, once; then the plugins named by ``ARCHPROBE_PLUGINS``
 from archprobe.blocks import (  # noqa: F401  (registration side effect)
     basic,
     bottleneck,
+    efficientnet,
     heads,
     mobilenet,
     plugins,
