@@ -7,6 +7,7 @@ from archprobe.blocks import (  # noqa: F401  (registration side effect)
     bottleneck,
     convnext,
     convnext_roadmap,
+    efficientnet,
     heads,
     mobilenet,
     plugins,

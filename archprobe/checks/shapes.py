@@ -32,8 +32,11 @@ def _generated_widths(spec: ArchSpec) -> bool:
 
 def _template(graph: Graph, i: int) -> bool:
     """The template rules compare stages ``i - 1`` and ``i`` of the ResNet/ResNeXt template;
-    depthwise-separable stages (MobileNetV2/V3, MNASNet) choose their widths otherwise."""
-    return not (depthwise_stage(graph, i - 1) or depthwise_stage(graph, i))
+    depthwise-separable networks (MobileNetV2/V3, MNASNet, EfficientNet) choose their widths
+    otherwise, in every stage: EfficientNetV2's dense Fused-MBConv stages come from the same
+    searched table (Tan & Le 2021 Table 4) as its depthwise ones."""
+    stages = range(len(graph.sections) - 2)  # conv1, the stages, head
+    return i in stages and not any(depthwise_stage(graph, j) for j in stages)
 
 
 def _block_macs(graph: Graph, results: Results, spec: ArchSpec, i: int) -> float:

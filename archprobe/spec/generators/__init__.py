@@ -95,4 +95,4 @@ def stage_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # Built-in generators, each one file, imported explicitly once (after the registry exists):
-from archprobe.spec.generators import regnet, width_mult  # noqa: E402, F401  (registration)
+from archprobe.spec.generators import regnet, scaling, width_mult  # noqa: E402, F401
