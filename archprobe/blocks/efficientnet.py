@@ -21,27 +21,22 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, StrictFloat, StrictInt
+from pydantic import Field, StrictFloat
 
 from archprobe.blocks.base import (
     BlockParams,
-    HeadParams,
-    StemParams,
     register_block,
-    register_head,
-    register_stem,
 )
 from archprobe.blocks.conv_norm_act import (
     ACT_FIELD,
     IN_PLACE,
-    ActName,
     InvertedBottleneck,
     Norm,
     conv_norm_act,
 )
 from archprobe.blocks.layers import make_divisible
 from archprobe.graph.nodes import Gate, Node, OpNode, Residual, Seq
-from archprobe.graph.ops import Dropout, GlobalAvgPool, Linear, StochasticDepth
+from archprobe.graph.ops import StochasticDepth
 
 BlockAct = Literal["relu", "relu6", "hardswish", "silu"]
 """The activations of an MBConv: every one torchvision builds in place (``IN_PLACE``)."""
@@ -169,65 +164,3 @@ class FusedMBConv:
                 conv_norm_act("1", e, cout, 1, act="none", norm=p.norm),
             ]
         return _block(name, layers, p, cin, cout, stride)
-
-
-class ConvNormActStemParams(StemParams):
-    type: Literal["efficientnet_stem"] = Field(
-        description="One conv-BN-act (torchvision Conv2dNormActivation; EfficientNet features.0)."
-    )
-    width: StrictInt = Field(32, ge=1, le=65536, description="Output channels (B0: 32).")
-    kernel: Literal[1, 3, 5, 7] = KERNEL_FIELD
-    stride: Literal[1, 2] = Field(2, description="Stride of the conv (EfficientNet: 2).")
-    act: ActName = ACT_FIELD
-    norm: Norm = NORM_FIELD
-
-
-@register_stem("efficientnet_stem")
-class ConvNormActStem:
-    """``stem.0`` conv, ``.1`` BN, ``.2`` act (``features.0.*`` in a numbered layout)."""
-
-    Params: ClassVar[type[StemParams]] = ConvNormActStemParams
-
-    @staticmethod
-    def expand(p: StemParams, in_channels: int) -> tuple[tuple[Node, ...], int]:
-        assert isinstance(p, ConvNormActStemParams)
-        stem = conv_norm_act("stem", in_channels, p.width, p.kernel, p.stride, 1, p.act, p.norm)
-        return (stem,), p.width
-
-
-class ConvNormActHeadParams(HeadParams):
-    type: Literal["conv_norm_act_pool"] = Field(
-        description=(
-            "1x1 conv-BN-act, global average pool, classifier (.0 dropout, .1 linear): "
-            "torchvision EfficientNet's last features item, avgpool, classifier."
-        )
-    )
-    width: StrictInt = Field(
-        ge=1,
-        le=65536,
-        description="Output channels of the 1x1 conv (V1: 4 × the last stage's width; V2: 1280).",
-    )
-    act: ActName = ACT_FIELD
-    norm: Norm = NORM_FIELD
-    dropout: StrictFloat = Field(
-        0.0, ge=0, lt=1, description="Dropout before the linear layer (B0: 0.2); 0: none."
-    )
-    classes: StrictInt = Field(1000, ge=1, le=1048576, description="Outputs of the linear layer.")
-
-
-@register_head("conv_norm_act_pool")
-class ConvNormActHead:
-    """``conv`` (1×1 conv-BN-act), ``avgpool``, ``classifier.0`` dropout, ``classifier.1`` fc."""
-
-    Params: ClassVar[type[HeadParams]] = ConvNormActHeadParams
-
-    @staticmethod
-    def expand(p: HeadParams, cin: int) -> tuple[Node, ...]:
-        assert isinstance(p, ConvNormActHeadParams)
-        # classifier.1 keeps its index without the dropout, as torchvision's state_dict does
-        drop = (OpNode("0", Dropout(p.dropout)),) if p.dropout > 0 else ()
-        return (
-            conv_norm_act("conv", cin, p.width, 1, act=p.act, norm=p.norm),
-            OpNode("avgpool", GlobalAvgPool()),
-            Seq("classifier", (*drop, OpNode("1", Linear(p.width, p.classes)))),
-        )

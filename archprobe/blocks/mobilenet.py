@@ -39,7 +39,7 @@ from archprobe.graph.op import GraphError
 from archprobe.graph.ops import Dropout, GlobalAvgPool, Linear, Mean
 
 Style = Literal["mobilenet_v2", "mobilenet_v3", "mnasnet"]
-MobileAct = Literal["relu", "relu6", "hardswish"]
+MobileAct = Literal["relu", "relu6", "hardswish", "silu"]
 
 CONTAINER: dict[str, str] = {"mobilenet_v2": "conv", "mobilenet_v3": "block", "mnasnet": "layers"}
 """The ``nn.Sequential`` attribute of each style's block (torchvision ``self.conv``, ...)."""

@@ -208,7 +208,7 @@ def test_scaling_rewrites_the_stage_table() -> None:
         (2, 24), (4, 32), (4, 56), (6, 112), (6, 160), (8, 272), (2, 448)
     ]  # fmt: skip
     assert spec.stem.width == 48  # type: ignore[attr-defined]
-    assert spec.head.width == 1792  # type: ignore[attr-defined]
+    assert spec.head.conv.width == 1792  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ class ScalingParams(KnobModel):
         le=64,
         description=(
             "The head conv's width as a multiple of the scaled last-stage width (torchvision "
-            "V1: 4); null keeps `head.width`."
+            "V1: 4); null keeps `head.conv.width`."
         ),
     )
 
@@ -49,7 +49,7 @@ def _scaled_width(where: str, row: dict[str, Any], factor: float) -> int:
 
 @register_generator
 class Scaling:
-    """Rewrite ``stages`` (width, depth), ``stem.width`` and ``head.width``."""
+    """Rewrite ``stages`` (width, depth), ``stem.width`` and ``head.conv.width``."""
 
     key: ClassVar[str] = "scaling"
     Params: ClassVar[type[KnobModel]] = ScalingParams
@@ -76,5 +76,6 @@ class Scaling:
             head = doc.get("head", {})
             if not isinstance(head, dict):
                 raise ValueError("scaling: `head:` must be a mapping to set its width")
-            out["head"] = {**head, "width": p.head * rows[-1]["width"]}
+            conv: dict[str, Any] = head.get("conv") or {}
+            out["head"] = {**head, "conv": {**conv, "width": p.head * rows[-1]["width"]}}
         return out
