@@ -106,18 +106,18 @@ def test_csv_and_json_round_trip(tmp_path: Path) -> None:
     assert payload["stamp"]["archprobe"] and payload["models"] == ["resnet20", "resnet32"]
 
 
-def test_models_with_other_stages_align_by_output_resolution() -> None:
+def test_models_with_other_stages_align_by_output_stride() -> None:
     """ResNet-50 (ImageNet, 224²) and ResNet-20 (CIFAR, 32², stem at full resolution) share
-    no stage layout: rows are output resolutions, largest first, the head last, and a model's
-    stages that end at one resolution share a row (ResNet-20's stem and first stage at 32×32)."""
+    no stage layout: rows are output strides, largest map first, the head last, and a model's
+    stages that end at one stride share a row (ResNet-20's stem and first stage at 32×32)."""
     from archprobe.analysis.analytic import analyze_spec
     from archprobe.analysis.stages import aligned_stages, row_keys
 
     models = [analyze_spec(n) for n in ("resnet50", "resnet20")]
     aligned = aligned_stages([(m.graph, m.results) for m in models], ("macs",))
-    keys = ["112×112", "56×56", "32×32", "28×28", "16×16", "14×14", "8×8", "7×7", "head"]
-    assert row_keys(aligned) == keys
-    assert aligned[1]["32×32"].label == "conv1–conv2"
+    assert row_keys(aligned) == ["1/1", "1/2", "1/4", "1/8", "1/16", "1/32", "head"]
+    assert aligned[1]["1/1"].label == "conv1–conv2"  # 32×32 of a 32² input
+    assert aligned[1]["1/2"].output == "16×16" and aligned[0]["1/2"].output == "112×112"
     for m, rows in zip(models, aligned, strict=True):  # nothing lost in the merge
         assert sum(r.values["macs"] for r in rows.values()) == m.results.total("macs")
     same = aligned_stages([(m.graph, m.results) for m in models[:1] * 2], ("macs",))

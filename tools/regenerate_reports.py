@@ -15,8 +15,18 @@ from pathlib import Path
 
 PAIR = "resnet50_vs_resnext50"
 SWEEP = "resnext_random"
-COMPARISONS: list[tuple[list[str], str]] = []
-"""Analytic comparisons across families (filled as the families land)."""
+
+
+def comparisons() -> list[tuple[list[str], str]]:
+    """Analytic comparisons across families: one table aligned by output stride, and ConvNeXt's
+    "modernizing a ResNet" roadmap (Liu et al. 2022 §2): what each step costs."""
+    from archprobe.spec.catalog import builtin_dir
+
+    roadmap = sorted(p.stem for p in (builtin_dir() / "convnext_roadmap").glob("roadmap_*.yaml"))
+    return [
+        (["resnet50", "regnet_y_3_2gf", "convnext_tiny", "efficientnet_b3"], "families"),
+        (["resnet50", *roadmap], "convnext_roadmap"),
+    ]
 
 
 def comparison(out: Path, names: list[str], basename: str, measured: bool = True) -> None:
@@ -87,7 +97,7 @@ def main(argv: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     comparison(out, ["resnet50", "resnext50"], PAIR)
-    for names, basename in COMPARISONS:
+    for names, basename in comparisons():
         comparison(out, names, basename, measured=False)
     proofs(out)
     sweep(out)

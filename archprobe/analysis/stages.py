@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,11 +49,12 @@ def _block_shape(block: Node) -> str:
 
 
 def _stem_convs(node: Node) -> list[str]:
-    """``7×7, 64, stride 2``; a deep stem (ResNet-C) lists each of its convs."""
+    """``7×7, 64, stride 2``; a deep stem (ResNet-C) lists each of its convs, a classifier
+    sequence its fc layers (VGG, MobileNetV3, ConvNeXt)."""
     return [
-        op.label() + (f", stride {op.stride}" if op.stride > 1 else "")
+        op.label() + (f", stride {op.stride}" if isinstance(op, Conv) and op.stride > 1 else "")
         for op in iter_ops(node)
-        if isinstance(op, Conv)
+        if op.kind in ("conv", "linear")
     ]
 
 
@@ -94,16 +96,25 @@ def _merged(a: StageRow, b: StageRow) -> StageRow:
     return StageRow(label, a.scopes + b.scopes, b.output, f"{a.shape}; {b.shape}", values)
 
 
-def _by_resolution(rows: list[StageRow]) -> dict[str, StageRow]:
+def _stride_key(graph: Graph, row: StageRow) -> str:
+    """``1/4``: the row's output stride, input size over output size rounded to a power of two,
+    so a 300² EfficientNet-B3's 75×75 stage meets a 224² ResNet's 56×56 one."""
+    if row.output == "1×1":
+        return "head"
+    ratio = graph.input_shape[1] / int(row.output.split("×")[0])
+    return f"1/{2 ** round(math.log2(ratio))}"
+
+
+def _by_stride(graph: Graph, rows: list[StageRow]) -> dict[str, StageRow]:
     out: dict[str, StageRow] = {}
     for r in rows:
-        key = "head" if r is rows[-1] else r.output
+        key = "head" if r is rows[-1] else _stride_key(graph, r)
         out[key] = _merged(out[key], r) if key in out else r
     return out
 
 
-def _pixels(key: str) -> int:
-    return -1 if key == "head" else int(key.split("×")[0])
+def _order(key: str) -> int:
+    return 1 << 30 if key == "head" else int(key.split("/")[1])
 
 
 def aligned_stages(
@@ -113,16 +124,17 @@ def aligned_stages(
 
     Models whose stages agree (same labels at the same resolutions: ResNet vs ResNeXt) align by
     stage label, as ResNeXt Table 1. Otherwise (ResNet vs MobileNet vs ConvNeXt: other stage
-    counts, other stems) they align by output resolution, the one thing every ImageNet network
-    shares: the stages of a model that end at one resolution are summed into one row, labelled
-    with that model's own stage names, and rows run from the largest map to the head.
+    counts, other stems, other input sizes) they align by output stride (``1/4`` = a quarter of
+    the input's side), the one thing every ImageNet network shares: the stages of a model that
+    end at one stride are summed into one row, labelled with that model's own stage names, and
+    rows run from the largest map to the head.
     """
     per = [stage_rows(g, r, metrics) for g, r in models]
     shapes = {tuple((r.label, r.output) for r in rows) for rows in per}
     if len(shapes) == 1:
         return [{r.label: r for r in rows} for rows in per]
-    grouped = [_by_resolution(rows) for rows in per]
-    keys = sorted({k for g in grouped for k in g}, key=_pixels, reverse=True)
+    grouped = [_by_stride(g, rows) for (g, _), rows in zip(models, per, strict=True)]
+    keys = sorted({k for g in grouped for k in g}, key=_order)
     return [{k: g[k] for k in keys if k in g} for g in grouped]
 
 
@@ -130,5 +142,5 @@ def row_keys(aligned: Sequence[dict[str, StageRow]]) -> list[str]:
     """The row keys of :func:`aligned_stages` in display order."""
     keys = list(dict.fromkeys(k for rows in aligned for k in rows))
     if any(k != r.label for rows in aligned for k, r in rows.items()):
-        keys.sort(key=_pixels, reverse=True)
+        keys.sort(key=_order)
     return keys

@@ -83,17 +83,16 @@ def compare_table(models: list[Analysis]) -> Table:
     per_model = aligned_stages([(m.graph, m.results) for m in models], STAGE_METRICS)
     keys = row_keys(per_model)
     by_stage = all(r.label == k for rows in per_model for k, r in rows.items())
-    how = "stage-aligned comparison" if by_stage else "comparison aligned by output resolution"
+    how = "stage-aligned comparison" if by_stage else "comparison aligned by output stride"
     t = Table(title=f"{how} (per image; MAC = multiply-accumulate)", show_lines=True)
-    t.add_column("stage" if by_stage else "output", no_wrap=True)
-    if by_stage:
-        t.add_column("output", no_wrap=True)
+    t.add_column("stage" if by_stage else "stride", no_wrap=True)
+    t.add_column("output", no_wrap=True)
     for m in models:
         t.add_column(escape(m.name), overflow="fold", ratio=1)
     for key in keys:
         outputs = list(dict.fromkeys(rows[key].output for rows in per_model if key in rows))
         cells = [_stage_cell(rows.get(key), key) for rows in per_model]
-        t.add_row(escape(key), " / ".join(outputs), *cells) if by_stage else t.add_row(key, *cells)
+        t.add_row(escape(key), " / ".join(outputs), *cells)
     return t
 
 
