@@ -20,6 +20,18 @@ NAMES = [
     "resnext50_32x4d",
     "resnext101_64x4d",
     "wide_resnet50_2",
+    # the families beyond ResNets (issue #15): one or two per family, each at 64² here
+    "regnet_x_400mf",
+    "regnet_y_400mf",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "mnasnet1_0",
+    "efficientnet_b0",
+    "efficientnet_v2_s",
+    "convnext_tiny",
+    "shufflenet_v2_x1_0",
+    "vgg11_bn",
 ]
 
 

@@ -6,7 +6,7 @@ Fig. 4) with optional SE (RegNetY, §5). The stage table comes from ``regnet:``
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, StrictFloat, StrictInt
 
@@ -43,6 +43,24 @@ class SimpleStemIN:
         return (conv_norm_act("stem", in_channels, p.width, 3, stride=2),), p.width
 
 
+BOTTLENECK_RATIO: Any = Field(
+    1.0,
+    gt=0,
+    le=64,
+    description="b: the 3x3's width is w_b = round(width · b) (AnyNetX §3.1; RegNetX b = 1, §4).",
+)
+SE_RATIO: Any = Field(
+    None,
+    gt=0,
+    le=1,
+    description=(
+        "RegNetY (§5): SE after the 3x3 squeezing to round(se_ratio · block input width), "
+        "torchvision's ratio 'with respect to the beginning of the block' (0.25 in every "
+        "torchvision RegNetY); null: RegNetX, no SE."
+    ),
+)
+
+
 class RegNetBottleneckParams(BlockParams):
     type: Literal["regnet_bottleneck"] = Field(
         description=(
@@ -53,21 +71,8 @@ class RegNetBottleneckParams(BlockParams):
     group_width: StrictInt = Field(
         1, ge=1, le=65536, description="g: channels per group of the 3x3 (groups = w_b // g)."
     )
-    bottleneck_ratio: StrictFloat = Field(
-        1.0,
-        gt=0,
-        le=64,
-        description="b: the 3x3's width is w_b = round(width · b) (torchvision; 1 in RegNetX).",
-    )
-    se_ratio: StrictFloat | None = Field(
-        None,
-        gt=0,
-        le=1,
-        description=(
-            "SE after the 3x3 (RegNetY, §5) squeezing to round(se_ratio · block input width), "
-            "torchvision's ratio 'with respect to the beginning of the block'; null: none."
-        ),
-    )
+    bottleneck_ratio: StrictFloat = BOTTLENECK_RATIO
+    se_ratio: StrictFloat | None = SE_RATIO
 
 
 def _groups(w_b: int, group_width: int) -> int:

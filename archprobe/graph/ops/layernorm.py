@@ -44,6 +44,17 @@ _FVCORE = CountRule(per_input(5), "norm_flop_jit (aten::layer_norm): 5 per eleme
 _ATEN = ("layer_norm", "native_layer_norm")
 
 
+def _counting(thop: str) -> dict[str, CountRule]:
+    """Both forms count alike: nothing analytically or in FlopCounterMode, fvcore 5 and thop 4
+    per element (its note says which of its rules applies)."""
+    return {
+        "analytic": CountRule(zero, "0: torchvision _ops and FlopCounterMode count no norm"),
+        "flopcounter": CountRule(zero, NO_FORMULA),
+        "fvcore": _FVCORE,
+        "thop": CountRule(per_input(4), thop),
+    }
+
+
 @dataclass(frozen=True)
 class _Norm(Op):
     """Shared facts of both forms: 2C affine params (γ, β), no buffers, no MACs."""
@@ -70,14 +81,11 @@ class _Norm(Op):
 class LayerNorm(_Norm):
     """``nn.LayerNorm(C, eps)`` over the last dim of a channels-last (H, W, C) map."""
 
-    counting: ClassVar[Mapping[str, CountRule]] = {
-        "analytic": CountRule(zero, "0: torchvision _ops and FlopCounterMode count no norm"),
-        "flopcounter": CountRule(zero, NO_FORMULA),
-        "fvcore": _FVCORE,
-        # thop profile.py register_hooks: nn.LayerNorm -> count_normalization, 2 per element,
-        # ×2 with elementwise_affine.
-        "thop": CountRule(per_input(4), "count_normalization: 2 per element, ×2 affine"),
-    }
+    # thop profile.py register_hooks: nn.LayerNorm -> count_normalization, 2 per element,
+    # ×2 with elementwise_affine.
+    counting: ClassVar[Mapping[str, CountRule]] = _counting(
+        "count_normalization: 2 per element, ×2 affine"
+    )
 
     def out_shape(self, x: Shape, *others: Shape) -> Shape:
         if x[-1] != self.channels:
@@ -99,13 +107,10 @@ class LayerNorm(_Norm):
 class LayerNorm2d(_Norm):
     """torchvision ``LayerNorm2d(C, eps)``: a layer norm over C of a (C, H, W) map."""
 
-    counting: ClassVar[Mapping[str, CountRule]] = {
-        "analytic": CountRule(zero, "0: torchvision _ops and FlopCounterMode count no norm"),
-        "flopcounter": CountRule(zero, NO_FORMULA),
-        "fvcore": _FVCORE,
-        # thop resolves a rule along the module's MRO: nn.LayerNorm's count_normalization.
-        "thop": CountRule(per_input(4), "count_normalization (nn.LayerNorm in its MRO): 4/elem"),
-    }
+    # thop resolves a rule along the module's MRO: nn.LayerNorm's count_normalization.
+    counting: ClassVar[Mapping[str, CountRule]] = _counting(
+        "count_normalization (nn.LayerNorm in its MRO): 4/elem"
+    )
 
     def out_shape(self, x: Shape, *others: Shape) -> Shape:
         self._expect_channels(x, self.channels)

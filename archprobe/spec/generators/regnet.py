@@ -22,6 +22,7 @@ from pydantic import Field, StrictFloat, StrictInt
 
 from archprobe.blocks.base import KnobModel
 from archprobe.blocks.layers import make_divisible
+from archprobe.blocks.regnet import BOTTLENECK_RATIO, SE_RATIO
 from archprobe.spec.generators import register_generator
 
 QUANT = 8  # torchvision/pycls: block widths are multiples of 8
@@ -47,21 +48,8 @@ class RegNetParams(KnobModel):
     group_width: StrictInt = Field(
         ge=1, le=65536, description="g: channels per group of the 3x3 conv (AnyNetX §3.1)."
     )
-    bottleneck_ratio: StrictFloat = Field(
-        1.0,
-        gt=0,
-        le=64,
-        description="b: block width / bottleneck width (AnyNetX §3.1); RegNetX uses b = 1 (§4).",
-    )
-    se_ratio: StrictFloat | None = Field(
-        None,
-        gt=0,
-        le=1,
-        description=(
-            "RegNetY (§5, Fig. 14): SE with a squeeze width of round(se_ratio · block input "
-            "width), 0.25 in every torchvision RegNetY; null: RegNetX (no SE)."
-        ),
-    )
+    bottleneck_ratio: StrictFloat = BOTTLENECK_RATIO
+    se_ratio: StrictFloat | None = SE_RATIO
     num_stages: StrictInt | None = Field(
         None,
         ge=1,
