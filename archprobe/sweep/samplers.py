@@ -11,9 +11,17 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 Dist = Literal["uniform", "log_uniform", "power2_uniform"]
+
+
+def _decimals(q: float) -> int:
+    """Decimal places of a step as written (0.1 -> 1, 0.001 -> 3, 8 -> 0, 2.5e-05 -> 6)."""
+    return max(0, -int(Decimal(repr(q)).as_tuple().exponent))
+
+
 DISTS: tuple[str, ...] = ("uniform", "log_uniform", "power2_uniform")
 
 
@@ -44,12 +52,14 @@ class Sampler:
         q = self.quantize
         if q is None:
             return round(x) if self.kind == "int" else x
-        y = round(x / q) * q
-        if y > self.high:
-            y -= q
-        if y < self.low:
-            y += q
-        return y
+        steps = round(x / q)
+        if steps * q > self.high:
+            steps -= 1
+        if steps * q < self.low:
+            steps += 1
+        # k·q in binary floating point is 16.900000000000002 for k = 169, q = 0.1: round to the
+        # step's own decimals so a stored value reads as the multiple it is.
+        return round(steps * q, _decimals(q))
 
     def _cast(self, x: float) -> int | float:
         return round(x) if self.kind == "int" else float(x)

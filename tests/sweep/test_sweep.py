@@ -38,6 +38,15 @@ def test_sampler_deterministic_and_quantized() -> None:
     assert {p2.sample(random.Random(i)) for i in range(200)} <= {1, 2, 4, 8, 16, 32, 64}
 
 
+def test_float_steps_are_stored_as_the_multiples_they_are() -> None:
+    """RegNet's wa in steps of 0.1 (pycls): 169 · 0.1 is 16.900000000000002 in binary floating
+    point; a stored draw must read 16.9, on the grid and inside the range."""
+    s = Sampler("float", 8.0, 255.9, "log_uniform", 0.1)
+    draws = [s.sample(random.Random(i)) for i in range(300)]
+    assert all(len(repr(v).split(".")[1]) == 1 for v in draws)
+    assert all(8.0 <= v <= 255.9 and abs(v * 10 - round(v * 10)) < 1e-9 for v in draws)
+
+
 def test_cardinality_zip() -> None:
     configs, _ = generate(load_sweep(SWEEPS / "resnext50_cardinality.yaml"))
     assert [c.metrics["params"] for c in configs][-1] == 25_028_904
