@@ -59,6 +59,10 @@ def test_block_parity(name: str) -> None:
         except GraphError:
             assume(False)
             return
+        # The knobs are drawn independently, so a draw may ask for a block of gigabytes
+        # (groups 64 × width_per_group 64 × an 11×11 kernel); such a block is valid but too big
+        # to build here: parity is checked on blocks a CI machine can hold.
+        assume(sum(lf.cost.params for lf in leaves) <= 20_000_000)
         model = nn.Sequential()
         model.add_module("blk", build_node(node))
         assert sum(q.numel() for q in model.parameters()) == sum(lf.cost.params for lf in leaves)
