@@ -9,31 +9,24 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from archprobe.graph.cost import Cost, Shape, numel
-from archprobe.graph.facts import CountRule, MemoryRule, flops, macs
-from archprobe.graph.op import Example, GraphError, Op, register_op
+from archprobe.graph.facts import CountRule, flops, macs
+from archprobe.graph.op import Example, GraphError, register_op
 from archprobe.graph.ops.linear import Linear
 
 
 @register_op("linear_channels_last")
 @dataclass(frozen=True)
-class ChannelsLastLinear(Op):
-    """(H, W, Cin) -> (H, W, Cout): H·W·Cin·Cout MACs per sample, bias add not counted."""
+class ChannelsLastLinear(Linear):
+    """(H, W, Cin) -> (H, W, Cout): H·W·Cin·Cout MACs per sample, bias add not counted. The
+    fields, parameters, aten names, fvcore/thop rules and memory rule are Linear's: on a 4-d
+    input aten::linear is matmul(x, W.t()) + b, matmul folds x to 2-d (a view of x's storage)
+    and mm keeps it for the weight's gradient, as addmm keeps the flattened input."""
 
-    kind: ClassVar[str] = "linear"
-    # aten::linear on a 4-d input is matmul(x, W.t()) + b: matmul folds x to 2-d (a view of
-    # x's storage) and mm keeps it for the weight's gradient; the bias add keeps nothing.
-    memory: ClassVar[MemoryRule] = MemoryRule(saves=(0,))
     counting: ClassVar[Mapping[str, CountRule]] = {
+        **Linear.counting,
         "analytic": CountRule(macs, "H·W·Cin·Cout; bias add not counted"),
         "flopcounter": CountRule(flops, "mm_flop on the folded input: 2·(H·W)·Cin·Cout"),
-        "fvcore": CountRule(macs, "linear_flop_jit: prod(input)·out_features, bias ignored"),
-        "thop": CountRule(macs, "count_linear: in_features·out numel, bias ignored"),
     }
-    aten: ClassVar[tuple[str, ...]] = Linear.aten
-
-    cin: int
-    cout: int
-    bias: bool = True
 
     def out_shape(self, x: Shape, *others: Shape) -> Shape:
         if x[-1] != self.cin:
@@ -41,11 +34,8 @@ class ChannelsLastLinear(Op):
         return (x[0], x[1], self.cout)
 
     def own_cost(self, x: Shape, y: Shape) -> Cost:
-        params = self.cin * self.cout + (self.cout if self.bias else 0)
+        params = super().own_cost(x, y).params
         return Cost(params=params, macs=numel(x) * self.cout, acts=numel(y))
-
-    def param_tensors(self) -> int:
-        return 2 if self.bias else 1
 
     def label(self) -> str:
         return f"1×1, {self.cout} (linear)"
