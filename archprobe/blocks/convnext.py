@@ -19,7 +19,8 @@ from archprobe.blocks.base import (
     register_head,
     register_stem,
 )
-from archprobe.graph.nodes import Node, OpNode, Residual, Seq
+from archprobe.blocks.layers import numbered
+from archprobe.graph.nodes import Node, OpNode, Residual
 from archprobe.graph.op import GraphError, Op
 from archprobe.graph.ops import (
     GELU,
@@ -39,11 +40,6 @@ from archprobe.graph.ops import (
 
 TO_CHANNELS_LAST = Permute((0, 2, 3, 1))  # torchvision CNBlock block.1
 TO_CHANNELS_FIRST = Permute((0, 3, 1, 2))  # block.6
-
-
-def numbered(name: str, ops: list[Op]) -> Seq:
-    """An ``nn.Sequential`` of ops named 0, 1, 2, ... (torchvision's anonymous layers)."""
-    return Seq(name, tuple(OpNode(str(i), op) for i, op in enumerate(ops)))
 
 
 def scaled_branch(
@@ -151,7 +147,7 @@ class Patchify:
         norm: Op = LayerNorm2d(w) if p.norm == "layernorm" else BatchNorm(w)
         ops: list[Op] = [Conv(in_channels, w, p.patch, stride=p.patch, padding=0, bias=True), norm]
         ops += [ReLU()] if p.act == "relu" else []
-        return tuple(OpNode(str(i), op) for i, op in enumerate(ops)), w
+        return numbered("", ops).children, w
 
 
 class ConvNeXtHeadParams(HeadParams):

@@ -17,7 +17,8 @@ from pydantic import Field, StrictBool, StrictFloat
 
 from archprobe.blocks.base import BlockParams, register_block
 from archprobe.blocks.bottleneck import BottleneckParams
-from archprobe.blocks.convnext import numbered, scaled_branch
+from archprobe.blocks.convnext import scaled_branch
+from archprobe.blocks.layers import numbered
 from archprobe.graph.nodes import Node, OpNode, Residual
 from archprobe.graph.op import Op
 from archprobe.graph.ops import GELU, BatchNorm, Conv, LayerNorm2d, ReLU

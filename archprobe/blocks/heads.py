@@ -7,7 +7,9 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictFloat, StrictInt
 
 from archprobe.blocks.base import HeadParams, KnobModel, register_head
-from archprobe.graph.nodes import Node, OpNode, Seq
+from archprobe.blocks.layers import numbered
+from archprobe.graph.nodes import Node, OpNode
+from archprobe.graph.op import Op
 from archprobe.graph.ops import BatchNorm, Conv, Dropout, GlobalAvgPool, Linear, ReLU
 
 
@@ -57,13 +59,11 @@ def _classifier(p: ClassifierParams, cin: int) -> list[Node]:
     drop = [Dropout(p.dropout)] if p.dropout > 0 else []
     if not p.hidden:
         return [*(OpNode("dropout", d) for d in drop), OpNode("fc", Linear(cin, p.classes))]
-    layers: list[Node] = []
+    ops: list[Op] = []
     for width in p.hidden:
-        for op in (Linear(cin, width), ReLU(), *drop):
-            layers.append(OpNode(str(len(layers)), op))
+        ops += [Linear(cin, width), ReLU(), *drop]
         cin = width
-    layers.append(OpNode(str(len(layers)), Linear(cin, p.classes)))
-    return [Seq("fc", tuple(layers))]
+    return [numbered("fc", [*ops, Linear(cin, p.classes)])]
 
 
 @register_head("classifier")

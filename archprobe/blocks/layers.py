@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field, StrictFloat, StrictInt
 
 from archprobe.blocks.base import BlockParams, KnobModel
 from archprobe.graph.nodes import Gate, Node, OpNode, Residual, Seq
+from archprobe.graph.op import Op
 from archprobe.graph.ops import (
     AvgPool,
     BatchNorm,
@@ -193,3 +195,9 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     floor = divisor if min_value is None else min_value
     rounded = max(floor, int(value + divisor / 2) // divisor * divisor)
     return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def numbered(name: str, ops: Sequence[Op]) -> Seq:
+    """An ``nn.Sequential`` of ops named ``0``, ``1``, … (torchvision's anonymous layers:
+    ShuffleNet's ``branch2.3``, VGG's ``features.7``, ConvNeXt's ``block.3``)."""
+    return Seq(name, tuple(OpNode(str(i), op) for i, op in enumerate(ops)))

@@ -33,7 +33,7 @@ from archprobe.blocks.base import (
     register_stem,
 )
 from archprobe.blocks.conv_norm_act import IN_PLACE, InvertedBottleneck, Norm, conv_norm_act
-from archprobe.blocks.layers import make_divisible
+from archprobe.blocks.layers import make_divisible, numbered
 from archprobe.graph.nodes import Node, OpNode, Residual, Seq
 from archprobe.graph.op import GraphError
 from archprobe.graph.ops import Dropout, GlobalAvgPool, Linear, Mean
@@ -240,7 +240,7 @@ def _classifier(p: MobileHeadParams, cin: int) -> Seq:
     if p.dropout > 0:
         ops.append(Dropout(p.dropout))
     ops.append(Linear(cin, p.classes))
-    return Seq("classifier", tuple(OpNode(str(i), op) for i, op in enumerate(ops)))
+    return numbered("classifier", ops)
 
 
 @register_head("mobile")

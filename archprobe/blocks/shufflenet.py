@@ -22,14 +22,10 @@ from archprobe.blocks.base import (
     register_stem,
 )
 from archprobe.blocks.conv_norm_act import conv_norm_act
+from archprobe.blocks.layers import numbered
 from archprobe.graph.nodes import Node, OpNode, Parallel, Seq, Split
 from archprobe.graph.op import GraphError, Op
 from archprobe.graph.ops import BatchNorm, ChannelShuffle, Conv, Linear, MaxPool, Mean, ReLU
-
-
-def _numbered(name: str, ops: list[Op]) -> Seq:
-    """An ``nn.Sequential`` of ops named ``0``, ``1``, … (torchvision's ``branch1``/``branch2``)."""
-    return Seq(name, tuple(OpNode(str(i), op) for i, op in enumerate(ops)))
 
 
 def _depthwise(channels: int, kernel: int, stride: int) -> list[Op]:
@@ -69,7 +65,7 @@ class ShuffleV2:
         if stride == 1 and cin != 2 * half:  # torchvision raises the same ValueError
             raise GraphError(f"shufflenet_v2 stride 1 needs in = out = even, got {cin}→{cout}")
         k = p.kernel
-        branch2 = _numbered(
+        branch2 = numbered(
             "branch2",
             [
                 *_pointwise(cin if stride > 1 else half, half),
@@ -81,7 +77,7 @@ class ShuffleV2:
         if stride == 1:  # x.chunk(2): the first half passes unchanged (empty branch1)
             merge = Split("", (half, half), ((), (branch2,)), label=f"split, 1×1-dw{k}×{k}-1×1")
         else:
-            branch1 = _numbered("branch1", [*_depthwise(cin, k, stride), *_pointwise(cin, half)])
+            branch1 = numbered("branch1", [*_depthwise(cin, k, stride), *_pointwise(cin, half)])
             merge = Parallel("", (branch1, branch2))
         # Two branches, so two shuffle groups (torchvision: channel_shuffle(out, 2)).
         return Seq(name, (merge, OpNode("shuffle", ChannelShuffle(2))))

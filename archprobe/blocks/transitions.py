@@ -13,7 +13,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictInt
 
 from archprobe.blocks.base import TransitionParams, register_transition
-from archprobe.graph.nodes import Node, OpNode, Seq
+from archprobe.blocks.layers import numbered
+from archprobe.graph.nodes import Node
 from archprobe.graph.op import Op
 from archprobe.graph.ops import BatchNorm, Conv, LayerNorm2d
 
@@ -69,4 +70,4 @@ class Downsample:
             c = cout if norm_after else cin
             norm = BatchNorm(c) if p.norm == "bn" else LayerNorm2d(c)
             layers.insert(len(layers) if norm_after else 0, norm)
-        return Seq(name, tuple(OpNode(str(i), op) for i, op in enumerate(layers)))
+        return numbered(name, layers)

@@ -25,7 +25,8 @@ from archprobe.blocks.base import (
     register_stem,
 )
 from archprobe.blocks.heads import ClassifierParams, _classifier
-from archprobe.graph.nodes import Node, OpNode, Seq
+from archprobe.blocks.layers import numbered
+from archprobe.graph.nodes import Node, OpNode
 from archprobe.graph.op import GraphError, Op
 from archprobe.graph.ops import AdaptiveAvgPool, BatchNorm, Conv, MaxPool, ReLU
 
@@ -56,7 +57,7 @@ class VGG:
         if p.norm == "bn":
             ops.append(BatchNorm(cout))
         ops.append(ReLU())
-        return Seq(name, tuple(OpNode(str(i), op) for i, op in enumerate(ops)))
+        return numbered(name, ops)
 
 
 class NoStemParams(StemParams):
