@@ -30,13 +30,12 @@ def _generated_widths(spec: ArchSpec) -> bool:
     return any(smap.get((key,)) == smap[("stages",)] for key in GENERATORS)
 
 
-def _template(graph: Graph, i: int) -> bool:
-    """The template rules compare stages ``i - 1`` and ``i`` of the ResNet/ResNeXt template;
-    depthwise-separable networks (MobileNetV2/V3, MNASNet, EfficientNet) choose their widths
-    otherwise, in every stage: EfficientNetV2's dense Fused-MBConv stages come from the same
-    searched table (Tan & Le 2021 Table 4) as its depthwise ones."""
-    stages = range(len(graph.sections) - 2)  # conv1, the stages, head
-    return i in stages and not any(depthwise_stage(graph, j) for j in stages)
+def _depthwise_network(graph: Graph) -> bool:
+    """The template rules are the ResNet/ResNeXt template's; depthwise-separable networks
+    (MobileNetV2/V3, MNASNet, EfficientNet) choose their widths otherwise, in every stage:
+    EfficientNetV2's dense Fused-MBConv stages come from the same searched table (Tan & Le 2021
+    Table 4) as its depthwise ones."""
+    return any(depthwise_stage(graph, j) for j in range(len(graph.sections) - 2))
 
 
 def _block_macs(graph: Graph, results: Results, spec: ArchSpec, i: int) -> float:
@@ -53,10 +52,10 @@ def width_not_doubling(spec: ArchSpec, graph: Graph, results: Results) -> Iterat
     """Template rule (ii): "each time when the spatial map is downsampled by a factor of 2, the
     width of the blocks is multiplied by a factor of 2", so the cost per block stays about equal
     (ResNeXt §3.1; the same rule for plain nets in ResNet §3.3)."""
-    if _generated_widths(spec):
+    if _generated_widths(spec) or _depthwise_network(graph):
         return
     for i in range(1, len(spec.stages)):
-        if spec.stages[i].stride == 1 or not _template(graph, i):
+        if spec.stages[i].stride == 1:
             continue
         (c0, h0, _), (c1, h1, _) = stage_output(graph, i - 1), stage_output(graph, i)
         if c1 == 2 * c0:
@@ -115,9 +114,11 @@ def collapsed_map(spec: ArchSpec, graph: Graph, results: Results) -> Iterator[Hi
 def width_change_same_size(spec: ArchSpec, graph: Graph, results: Results) -> Iterator[Hit]:
     """Template rule (i): "if producing spatial maps of the same size, the blocks share the same
     hyper-parameters (width and filter sizes)" (ResNeXt §3.1)."""
+    if _depthwise_network(graph):
+        return
     for i in range(1, len(spec.stages)):
         (c0, _, _), (c1, h1, _) = stage_output(graph, i - 1), stage_output(graph, i)
-        if spec.stages[i].stride == 1 and c1 != c0 and _template(graph, i):
+        if spec.stages[i].stride == 1 and c1 != c0:
             yield Hit(
                 f"{stage_name(graph, i)}: the width changes {c0} → {c1} at the same resolution "
                 f"({h1}×{h1}); the template keeps one width per map size, so this is one stage "
