@@ -62,6 +62,8 @@ class Op:
         kind: the op's category in reports (conv, norm, act, pool, linear, add, ...).
         arity: number of inputs (2 for a sum or a product).
         memory / memory_cuda: allocation rules (``memory_cuda`` None: same as ``memory``).
+        memory_channels_last: the CPU rule when the input is channels-last (None: ``memory``);
+            oneDNN runs NHWC kernels with their own scratch there (see ``Conv``).
         counting: per counter key, how that counter counts the op.
         aten: aten op names (and fvcore operator keys) counted in this op's category.
     """
@@ -70,6 +72,7 @@ class Op:
     arity: ClassVar[int] = 1
     memory: ClassVar[MemoryRule]
     memory_cuda: ClassVar[MemoryRule | None] = None
+    memory_channels_last: ClassVar[MemoryRule | None] = None
     counting: ClassVar[Mapping[str, CountRule]]
     aten: ClassVar[tuple[str, ...]] = ()
     bare_parameter: ClassVar[bool] = False
@@ -77,6 +80,12 @@ class Op:
     def out_shape(self, x: Shape, *others: Shape) -> Shape:
         """Output shape per sample for inputs of shapes ``x`` (and ``others``)."""
         return x
+
+    def out_channels_last(self, x_channels_last: bool) -> bool:
+        """Whether the output stores channels innermost (torch's channels_last strides), given
+        whether the input does. Most ops keep their input's order: TensorIterator and oneDNN
+        convolutions follow the input's memory format, and a permute is a view of its storage."""
+        return x_channels_last
 
     def own_cost(self, x: Shape, y: Shape) -> Cost:
         """Params, buffers, MACs and acts; memory traffic is added by :meth:`cost_at`."""

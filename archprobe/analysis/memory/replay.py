@@ -86,6 +86,7 @@ class Value(NamedTuple):
     vid: int
     shape: Shape
     grad: bool  # requires grad
+    channels_last: bool = False  # channels innermost in memory (Op.out_channels_last)
 
 
 class _Extras(NamedTuple):
@@ -112,17 +113,20 @@ class _BwdNode(NamedTuple):
     transient: tuple[int, ...]  # intermediate gradients freed inside the node chain
 
 
-def rule_for(op: Op, backend: Backend) -> MemoryRule:
-    """The memory rule an op states (its CUDA one on CUDA, where it has one); an op without one
-    is an error, never silently ignored."""
+def rule_for(op: Op, backend: Backend, channels_last: bool = False) -> MemoryRule:
+    """The memory rule an op states (its CUDA one on CUDA, its channels-last one on the CPU for
+    a channels-last input, where it has them); an op without one is an error, never silently
+    ignored."""
     rule = getattr(type(op), "memory", None)
     if not isinstance(rule, MemoryRule):
         raise MemoryModelError(
             f"the memory model has no rule for op {type(op).__name__}; give it a `memory` fact "
             "(archprobe.graph.facts.MemoryRule) and register it with @register_op"
         )
-    cuda = getattr(type(op), "memory_cuda", None)
-    return cuda if backend == "cuda" and isinstance(cuda, MemoryRule) else rule
+    special = getattr(type(op), "memory_cuda", None) if backend == "cuda" else None
+    if backend != "cuda" and channels_last:
+        special = getattr(type(op), "memory_channels_last", None)
+    return special if isinstance(special, MemoryRule) else rule
 
 
 class Replay:
@@ -151,7 +155,7 @@ class Replay:
 
     def op(self, scope: str, op: Op, inputs: tuple[Value, ...]) -> Value:
         """One primitive op on ``inputs``, with the extra tensors its rule gives."""
-        rule = rule_for(op, self.backend)
+        rule = rule_for(op, self.backend, inputs[0].channels_last)
         x, others = inputs[0].shape, tuple(v.shape for v in inputs[1:])
         y = op.out_shape(x, *others)
         params = op.cost_at(x, y, *others).params * self.db
@@ -160,7 +164,8 @@ class Replay:
         at = (op, x, y, self.batch, self.db)
         sizes = (rule.saved_extra, rule.no_grad_extra, rule.workspace, rule.bwd_transient)
         extras = _Extras(*(f(*at) for f in sizes))
-        return self.emit(scope, op.kind, rule, inputs, y, params, extras)
+        out = self.emit(scope, op.kind, rule, inputs, y, params, extras)
+        return out._replace(channels_last=op.out_channels_last(inputs[0].channels_last))
 
     def emit(
         self,

@@ -90,7 +90,12 @@ def _gate(run: Replay, node: Gate, x: Value, scope: str) -> Value:
 def _chunks(run: Replay, node: Split, x: Value, scope: str) -> list[Value]:
     """``torch.split``: views of ``x``'s storage, one autograd node for all of them (its
     backward concatenates their gradients into one of ``x``'s size)."""
-    parts = [run.value(run.pool.hold(x.sid), (c, *x.shape[1:]), x.grad) for c in node.chunks]
+    parts = [
+        run.value(run.pool.hold(x.sid), (c, *x.shape[1:]), x.grad)._replace(
+            channels_last=x.channels_last
+        )
+        for c in node.chunks
+    ]
     if run.training and x.grad:
         run.node(join(scope, "split"), tuple(p.vid for p in parts), (x,))
     return parts

@@ -40,6 +40,9 @@ class ChannelsLastLinear(Linear):
     def label(self) -> str:
         return f"1×1, {self.cout} (linear)"
 
+    def out_channels_last(self, x_channels_last: bool) -> bool:
+        return True  # a contiguous (N, H, W, Cout) result: the torch.permute back is a view
+
     def module(self) -> Any:
         from torch import nn
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from archprobe.graph.cost import Cost, Shape, numel
 from archprobe.graph.facts import CountRule, MemoryRule, flops, macs
@@ -33,6 +33,19 @@ def _nhwc_spatial(op: Op, x: Shape, y: Shape, batch: int, db: int) -> tuple[int,
     return _nhwc_copies(op, x, y, batch, db) if getattr(op, "kernel", 1) > 1 else ()
 
 
+def _nhwc_depthwise_scratch(op: Op, x: Shape, y: Shape, batch: int, db: int) -> tuple[int, ...]:
+    # oneDNN's channels-last depthwise backward takes a scratch of C·(257·k² + 1) elements for
+    # k ≥ 5 and C·(2·k² + 1) below, whatever the batch and map size, freed before the node
+    # returns (torch 2.13 CPU, profiler memory events, 1 and 2 threads, k 1..11, C 48..768,
+    # maps 7..56; tests/graph/test_channels_last_memory.py). ConvNeXt's depthwise convs get
+    # channels-last inputs from torchvision's permutes: 37 MiB for the 768-channel 7×7.
+    conv = cast("Conv", op)
+    if not (conv.groups == conv.cin == conv.cout and conv.cin > 1):
+        return ()
+    per_tap = 257 if conv.kernel >= 5 else 2
+    return (conv.cin * (per_tap * conv.kernel * conv.kernel + 1) * db,)
+
+
 @register_op("conv")
 @dataclass(frozen=True)
 class Conv(Op):
@@ -51,6 +64,9 @@ class Conv(Op):
     # seen on an H100 with cuDNN 9.19 (torch 2.11).
     memory_cuda: ClassVar[MemoryRule | None] = MemoryRule(
         saves=(0,), workspace=_nhwc_spatial, bwd_transient=_nhwc_copies
+    )
+    memory_channels_last: ClassVar[MemoryRule | None] = MemoryRule(
+        saves=(0,), bwd_transient=_nhwc_depthwise_scratch
     )
     counting: ClassVar[Mapping[str, CountRule]] = {
         "analytic": CountRule(macs, "Ho·Wo·Cout·(Cin/g)·k² (graph/ops.py Conv)"),

@@ -75,6 +75,11 @@ class _Norm(Op):
     def label(self) -> str:
         return "LN"
 
+    def out_channels_last(self, x_channels_last: bool) -> bool:
+        # F.layer_norm writes a contiguous result over the (H, W, C) order it normalises in, so
+        # channels are innermost; LayerNorm2d's permute back to NCHW is a view of that storage.
+        return True
+
 
 @register_op("layer_norm")
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ class _Radix(Op):
     kind: ClassVar[str] = "elementwise"
     radix: int
 
+    def out_channels_last(self, x_channels_last: bool) -> bool:
+        return False  # a reduction over the view's radix dim writes a contiguous result
+
     def _split(self, x: Shape) -> int:
         if x[0] % self.radix:
             raise GraphError(f"{x[0]} channels do not split into radix {self.radix}")

@@ -55,6 +55,9 @@ class IdentityPad(Op):
     def label(self) -> str:
         return "identity + zero pad"
 
+    def out_channels_last(self, x_channels_last: bool) -> bool:
+        return False  # constant_pad_nd allocates a contiguous result
+
     def forward(self, *xs: Any) -> Any:
         from torch.nn import functional as F
 

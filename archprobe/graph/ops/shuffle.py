@@ -47,6 +47,9 @@ class ChannelShuffle(Op):
     def label(self) -> str:
         return f"channel shuffle, g={self.groups}"
 
+    def out_channels_last(self, x_channels_last: bool) -> bool:
+        return False  # .contiguous() of the transposed view: a fresh NCHW tensor
+
     def forward(self, *xs: Any) -> Any:
         x = xs[0]
         n, c, h, w = x.shape
