@@ -10,9 +10,11 @@ reference the vectorised path is tested against.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +57,7 @@ class Config:
     values: dict[str, Any]
     metrics: dict[str, int]
     key: str
-    name: str = ""
+    draw: int = 0  # the draw it came from: its spec is named <sweep>-<draw>
     core: Core | None = field(default=None, repr=False, compare=False)
     depths: tuple[tuple[int, int], ...] = ()  # (stage, depth) of the swept depths
     width: int | None = None  # the solved width per group (uniform solve)
@@ -70,7 +72,8 @@ class Config:
         stages = list(spec.stages)
         for s, d in self.depths:
             stages[s] = stages[s].model_copy(update={"depth": d})
-        spec = spec.model_copy(update={"name": self.name, "stages": tuple(stages)})
+        name = f"{spec.name.removesuffix('-core')}-{self.draw}"  # the core is <sweep>-core
+        spec = spec.model_copy(update={"name": name, "stages": tuple(stages)})
         if self.width is not None:
             spec = with_width(spec, int(getattr(spec.block, "groups", 1)), self.width)
         object.__setattr__(self, "built", spec)
@@ -186,7 +189,8 @@ class Generation:
                 if left <= 0 or self.accepted >= (self.sweep.n or 0):
                     return
                 cols = [_head(c, left) for c in cols]
-            out = self._batch(cols)
+            with no_gc():
+                out = self._batch(cols)
             if out:
                 yield out
 
@@ -228,18 +232,20 @@ class Generation:
 
     def _batch(self, cols: list[Column]) -> list[Config]:
         ev, scalar = self.evaluate(cols)
-        rows = np.flatnonzero(self._accept(ev))
+        accepted = self._accept(ev)
+        rows = np.flatnonzero(accepted)
         keys = self._keys(ev, cols, rows, scalar)
+        made = self._made(ev, cols, rows)
         out: list[Config] = []
         wanted = self.sweep.n if self.sweep.mode == "random" else None
         last = len(ev.valid) - 1
-        for i, key in zip(rows.tolist(), keys, strict=True):
+        for j, (i, key) in enumerate(zip(rows.tolist(), keys, strict=True)):
             short = int(key[:16], 16)
             if short in self.keys:
                 self.tally.duplicates += 1
                 continue
             self.keys.add(short)
-            out.append(self._config(ev, cols, i, key, scalar.get(i)))
+            out.append(self._config(made, j, i, key, scalar.get(i)))
             if wanted is not None and self.accepted >= wanted:
                 last = i
                 break
@@ -247,8 +253,23 @@ class Generation:
         invalid = np.flatnonzero(~ev.valid[:n])
         first = [self._invalid(cols, int(invalid[0]), ev)] if len(invalid) else []
         self.tally.count(ev, n, first)
-        self.tally.rejected += int((ev.valid[:n] & ~self._accept(ev)[:n]).sum())
+        self.tally.rejected += int((ev.valid[:n] & ~accepted[:n]).sum())
         return out
+
+    def _made(self, ev: Evaluated, cols: list[Column], rows: Any) -> dict[str, list[Any]]:
+        """Per accepted row, as Python lists: values, metrics, depths, solved width, core."""
+        keys = [c.axis.key for c in cols]
+        picked = [[c.table[k] for k in c.codes[rows].tolist()] for c in cols]
+        stages = list(self.cores.depths.values())
+        depth_rows = ev.depths[rows].tolist()
+        return {
+            "values": [dict(zip(keys, v, strict=True)) for v in zip(*picked, strict=True)],
+            "metrics": [dict(zip(METRICS, m, strict=True)) for m in
+                        ev.totals[rows][:, [FIELDS.index(k) for k in METRICS]].tolist()],
+            "depths": [tuple(zip(stages, d, strict=True)) for d in depth_rows],
+            "width": [None] * len(rows) if ev.solved is None else ev.solved[rows].tolist(),
+            "core": [ev.cores[u] for u in ev.core_of[rows].tolist()],
+        }  # fmt: skip
 
     def _invalid(self, cols: list[Column], i: int, ev: Evaluated) -> str:
         values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
@@ -287,20 +308,31 @@ class Generation:
         return template
 
     def _config(
-        self, ev: Evaluated, cols: list[Column], i: int, key: str, scalar: tuple[Any, ...] | None
+        self, made: dict[str, list[Any]], j: int, i: int, key: str, scalar: tuple[Any, ...] | None
     ) -> Config:
         index, self.accepted = self.accepted, self.accepted + 1
-        m = {name: int(ev.totals[i, FIELDS.index(name)]) for name in METRICS}
+        m = made["metrics"][j]
         if scalar is not None:
             return Config(index, scalar[1], m, key, built=scalar[0])
-        values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
-        width = None
-        if ev.solved is not None:
-            width = int(ev.solved[i])
+        values, width = made["values"][j], made["width"][j]
+        if width is not None:
             values["block.width_per_group"] = width
-        depths = tuple((s, int(ev.depths[i, k])) for k, s in enumerate(self.cores.depths.values()))
-        name = f"{safe_name(self.sweep.name)}-{self.tally.drawn + i}"
-        return Config(index, values, m, key, name, ev.cores[int(ev.core_of[i])], depths, width)
+        draw = self.tally.drawn + i
+        return Config(index, values, m, key, draw, made["core"][j], made["depths"][j], width)
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """No garbage collection while a batch builds its rows: the collector would rescan every
+    cached core (tens of thousands of objects) for each few hundred new rows; the batch makes
+    no cycles, and collection resumes after it."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _head(c: Column, n: int) -> Column:

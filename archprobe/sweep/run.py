@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from archprobe.spec.schema import ArchSpec
-from archprobe.sweep.configs import BATCH, Config, Generation, Tally, nothing
+from archprobe.sweep.configs import BATCH, Config, Generation, Tally, no_gc, nothing
 from archprobe.sweep.draws import check_size, grid_size
 from archprobe.sweep.executors import Job, Measure, choose_executor
 from archprobe.sweep.spec import SweepSpec, load_sweep
@@ -137,7 +137,8 @@ def run_sweep(
                 done += _measure(spec, store, configs, (job, run, workers, address),
                                  progress, (seen - len(configs) + done, total))  # fmt: skip
             else:
-                done += store.add_new([_row(spec, c, None) for c in configs])
+                with no_gc():  # rows make no cycles; the collector would rescan every core
+                    done += store.add_new([_row(spec, c, None) for c in configs])
                 if progress:
                     progress(seen, total)
     finally:
