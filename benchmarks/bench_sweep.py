@@ -1,26 +1,41 @@
-"""Analytic-only random sweeps: configs/s (target: 10,000 configs in under 10 s on 2 cores).
+"""Sweep throughput: the batched path (sweep/vector.py) next to the per-config graph walk.
 
-Three spaces, each run to ``n`` accepted configs into a fresh SQLite file, side by side:
+Spaces:
 
 * unconstrained: ResNeXt-like depths, groups and width per group, every draw accepted;
 * rejection: specs/sweeps/resnext_random.yaml (4.1 ± 0.2 GMACs by rejecting draws);
-* solved: specs/sweeps/resnext_random_solved.yaml (d solved per draw to 4.1 GMACs).
+* solved: specs/sweeps/resnext_random_solved.yaml (d solved per draw to 4.1 GMACs);
+* regnetx: specs/sweeps/regnetx_400mf.yaml (400 MF ± 5%, generator axes: no depth factoring).
 
-    python benchmarks/bench_sweep.py [N]
+For each: evaluation alone (draw + cost a batch, configs/s), end to end into a fresh SQLite file
+(configs/s, or draws/s where constraints reject), and the per-config reference (``make_spec`` + the
+memoised graph walk, ``fast.spec_cost``) on a small sample, timed in alternation with the batched
+path so machine load hits both; the ratio is printed. Last, the peak RSS of a 1,000,000-config
+analytic sweep, measured in a subprocess (``ru_maxrss``).
+
+    python benchmarks/bench_sweep.py [N]      # N configs per space (default 200,000)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from archprobe.errors import SpecError
+from archprobe.graph.ops import GraphError
+from archprobe.sweep.configs import Generation, make_spec
+from archprobe.sweep.draws import batches
+from archprobe.sweep.fast import spec_cost
 from archprobe.sweep.run import run_sweep
 from archprobe.sweep.spec import SweepSpec, load_sweep
 
-SWEEPS = Path(__file__).resolve().parents[1] / "specs" / "sweeps"
+ROOT = Path(__file__).resolve().parents[1]
+SWEEPS = ROOT / "specs" / "sweeps"
 UNCONSTRAINED = """sweep: bench
 base: resnext50_32x4d
 mode: random
@@ -34,29 +49,107 @@ axes:
   block.groups: {int: [1, 64], dist: power2_uniform}
   block.width_per_group: {int: [2, 64], dist: log_uniform}
 """
+REFERENCE = 200  # configs of the per-config path per round
 
 
-def _run(label: str, sweep: SweepSpec, n: int, tmp: Path) -> None:
-    spec = dataclasses.replace(sweep, n=n)
+def _evaluation(sweep: SweepSpec, draws: int) -> float:
+    """Draws per second of draw + cost (no keys, no store), after a warm-up batch."""
+    gen = Generation(sweep)
+    stream = batches(sweep, 65_536)
+    gen.evaluate(next(stream))  # warm: cores, imports
+    done, start = 0, time.perf_counter()
+    while done < draws:
+        cols = next(stream)
+        gen.evaluate(cols)
+        done += len(cols[0].codes)
+    return done / (time.perf_counter() - start)
+
+
+def _reference(sweep: SweepSpec, n: int, offset: int) -> float:
+    """Configs per second of the per-config path (validate, solve, memoised walk)."""
+    cols = next(batches(dataclasses.replace(sweep, seed=sweep.seed + 1 + offset), n))
     start = time.perf_counter()
-    summary = run_sweep(spec, tmp / f"{label}.db")
+    for i in range(n):
+        values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
+        try:
+            spec, cost = make_spec(sweep, values, i)
+            (cost or spec_cost(spec)).total  # noqa: B018
+        except (SpecError, GraphError):
+            pass
+    return n / (time.perf_counter() - start)
+
+
+def _end_to_end(sweep: SweepSpec, n: int, tmp: Path, label: str) -> tuple[float, float, int]:
+    """(accepted configs/s, draws/s, accepted) of run_sweep into a fresh SQLite file."""
+    db = tmp / f"{label}-{time.monotonic_ns()}.db"
+    start = time.perf_counter()
+    summary = run_sweep(dataclasses.replace(sweep, n=n), db, batch=16_384)
     seconds = time.perf_counter() - start
-    t = summary.tally
+    return summary.total / seconds, summary.tally.drawn / seconds, summary.total
+
+
+def _space(label: str, sweep: SweepSpec, draws: int, n: int, tmp: Path, rounds: int = 2) -> None:
+    best = {"eval": 0.0, "e2e": 0.0, "draws": 0.0, "ref": 0.0}
+    accepted = 0
+    for r in range(rounds):  # interleaved: reference, batched, reference, batched
+        best["ref"] = max(best["ref"], _reference(sweep, REFERENCE, r))
+        best["eval"] = max(best["eval"], _evaluation(sweep, draws))
+        e2e, draws, accepted = _end_to_end(sweep, n, tmp, label)
+        best["e2e"], best["draws"] = max(best["e2e"], e2e), max(best["draws"], draws)
+    ref = best["ref"]
     print(
-        f"{label:<14} {summary.total:>6} configs in {seconds:6.2f} s = "
-        f"{summary.total / seconds:>6,.0f} configs/s  ({t.drawn:,} draws, {t.rejected:,} "
-        f"rejected, {t.duplicates:,} duplicates)"
+        f"{label:<13} eval {best['eval']:>11,.0f} draws/s ({best['eval'] / ref:>6,.0f}x) | "
+        f"into SQLite {best['e2e']:>9,.0f} configs/s ({best['e2e'] / ref:>5,.0f}x), "
+        f"{best['draws']:>10,.0f} draws/s, {accepted:,} stored | per-config {ref:>6,.0f}/s"
     )
 
 
-def main(n: int = 10_000) -> None:
+def _time_to(sweep: SweepSpec, n: int, tmp: Path) -> None:
+    start = time.perf_counter()
+    summary = run_sweep(dataclasses.replace(sweep, n=n), tmp / f"t{time.monotonic_ns()}.db")
+    seconds = time.perf_counter() - start
+    print(
+        f"  {summary.total:,} accepted configs in {seconds:.2f} s ({summary.tally.drawn:,} draws)"
+    )
+
+
+PEAK = """
+import resource, sys, dataclasses
+from pathlib import Path
+from archprobe.sweep.run import run_sweep
+from archprobe.sweep.spec import load_sweep
+sweep = dataclasses.replace(load_sweep(Path(sys.argv[1])), n=int(sys.argv[3]))
+run_sweep(sweep, Path(sys.argv[2]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _peak(tmp: Path, n: int) -> None:
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK, str(tmp / "bench.yaml"), str(tmp / "peak.db"), str(n)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    mib = int(out.stdout.split()[-1]) / 1024
+    seconds = time.perf_counter() - start
+    print(f"peak RSS of a {n:,}-config analytic sweep: {mib:.0f} MiB ({seconds:.1f} s, target 300)")
+
+
+def main(n: int = 200_000) -> None:
+    print(f"python {sys.version.split()[0]}, {n:,} configs per space; best of 2 interleaved rounds")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         (tmp / "bench.yaml").write_text(UNCONSTRAINED, encoding="utf-8")
-        _run("unconstrained", load_sweep(tmp / "bench.yaml"), n, tmp)
-        _run("rejection", load_sweep(SWEEPS / "resnext_random.yaml"), n, tmp)
-        _run("solved", load_sweep(SWEEPS / "resnext_random_solved.yaml"), n, tmp)
+        _space("unconstrained", load_sweep(tmp / "bench.yaml"), n, n, tmp)
+        rejection = load_sweep(SWEEPS / "resnext_random.yaml")
+        _space("rejection", rejection, n, max(1, n // 50), tmp)
+        _time_to(rejection, 5000, tmp)
+        _space("solved", load_sweep(SWEEPS / "resnext_random_solved.yaml"), n, n, tmp)
+        regnet = load_sweep(SWEEPS / "regnetx_400mf.yaml")
+        _space("regnetx", regnet, max(1, n // 100), max(1, n // 2000), tmp, 1)
+        _peak(tmp, 1_000_000)
+    print(f"this process' peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10} MiB")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)

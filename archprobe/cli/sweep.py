@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,10 @@ def solve(
         raise typer.BadParameter(
             f"per-stage widths need a whole-network target: --preserve {'|'.join(NET_TARGETS)}",
             param_hint="--per-stage",
+        )
+    if target is not None and not (math.isfinite(target) and target > 0):
+        raise typer.BadParameter(
+            f"a positive, finite number (e.g. 4.1e9), got {target}", param_hint="--target"
         )
     goal = None if target is None else round(target)
     with user_errors():

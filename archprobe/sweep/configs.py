@@ -1,50 +1,90 @@
-"""From a sweep spec to configs: grid/zip/random values, the solver, analytic rejection, keys."""
+"""From a sweep spec to configs, in batches: values, costs (``sweep/vector.py``), the solver
+(``sweep/vsolve.py``), analytic rejection, store keys.
+
+:func:`accepted_batches` streams the accepted, distinct configs a batch at a time, so a run's
+memory does not grow with its size; a config's pydantic spec is built only when asked for
+(:attr:`Config.spec`: a measurement, a test). Rows the arrays cannot settle (a per-stage solve, a
+core invalid at the probe depth) take the per-config path (:func:`make_spec`), which is also the
+reference the vectorised path is tested against.
+"""
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import itertools
 import json
-import random
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from archprobe.errors import SpecError
 from archprobe.graph.ops import GraphError
 from archprobe.spec.loader import validate
 from archprobe.spec.merge import set_path
 from archprobe.spec.schema import ArchSpec
-from archprobe.sweep.fast import SpecCost, metrics, spec_cost
-from archprobe.sweep.solve import metric, solve_width
+from archprobe.sweep.draws import Column, batches
+from archprobe.sweep.fast import SpecCost, spec_cost
+from archprobe.sweep.solve import metric, solve_width, with_width
 from archprobe.sweep.spec import SweepSpec
+from archprobe.sweep.vector import (
+    FIELDS,
+    NOT_IDENTITY,
+    Core,
+    Cores,
+    Evaluated,
+    KeyTemplate,
+    evaluate,
+    safe_name,
+    slotted,
+)
+from archprobe.sweep.vsolve import solve_batch
 
 MIN_TRIES = 10_000
-TRIES_PER_CONFIG = 200
-NOT_IDENTITY = {"name", "aliases", "paper", "published"}
+TRIES_PER_CONFIG = 200  # random mode: draws per wanted config before giving up
+BATCH = 4096
+METRICS = ("params", "macs", "acts")
 
 
 @dataclass(frozen=True)
 class Config:
-    """One accepted configuration: its axis values, spec, analytic metrics and store key."""
+    """One accepted configuration: its axis values, analytic metrics and store key; its spec is
+    built on first use."""
 
     index: int
     values: dict[str, Any]
-    spec: ArchSpec
     metrics: dict[str, int]
     key: str
+    draw: int = 0  # the draw it came from: its spec is named <sweep>-<draw>
+    core: Core | None = field(default=None, repr=False, compare=False)
+    depths: tuple[tuple[int, int], ...] = ()  # (stage, depth) of the swept depths
+    width: int | None = None  # the solved width per group (uniform solve)
+    built: ArchSpec | None = field(default=None, repr=False, compare=False)
 
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.\-]", "_", name).lstrip(".-") or "sweep"
+    @property
+    def spec(self) -> ArchSpec:
+        if self.built is not None:
+            return self.built
+        assert self.core is not None and self.core.spec is not None
+        spec = self.core.spec
+        stages = list(spec.stages)
+        for s, d in self.depths:
+            stages[s] = stages[s].model_copy(update={"depth": d})
+        name = f"{spec.name.removesuffix('-core')}-{self.draw}"  # the core is <sweep>-core
+        spec = spec.model_copy(update={"name": name, "stages": tuple(stages)})
+        if self.width is not None:
+            spec = with_width(spec, int(getattr(spec.block, "groups", 1)), self.width)
+        object.__setattr__(self, "built", spec)
+        return spec
 
 
 def make_spec(
     sweep: SweepSpec, values: dict[str, Any], index: int
 ) -> tuple[ArchSpec, SpecCost | None]:
     """The base with ``values`` applied (and width_per_group solved), and the solved spec's cost
-    (None without ``solve:``); SpecError if invalid.
+    (None without ``solve:``); SpecError if invalid. The per-config reference path.
 
     With ``solve:``, the solved widths are added to ``values`` (``block.width_per_group``, or
     ``stages.<i>.width_per_group`` per stage) so that results show them beside the axes.
@@ -52,18 +92,15 @@ def make_spec(
     doc = dict(sweep.base_doc)
     for axis in sweep.axes:
         doc = set_path(doc, axis.path, values[axis.key])
-    doc["name"] = f"{_safe(sweep.name)}-{index}"
+    doc["name"] = f"{safe_name(sweep.name)}-{index}"
     spec = validate(doc, sweep.base_smap)
     if sweep.solve is None:
         return spec, None
     groups = int(getattr(spec.block, "groups", 1))
     how = sweep.solve
-    solution = solve_width(
-        spec, groups, how.preserve, target=_target(sweep), per_stage=how.per_stage,
-        guess=_LAST_WIDTH.get((sweep.name, groups)),
-    )  # fmt: skip
+    solution = solve_width(spec, groups, how.preserve, target=target_of(sweep),
+                           per_stage=how.per_stage)  # fmt: skip
     widths = solution.stage_widths
-    _LAST_WIDTH[(sweep.name, groups)] = widths[0]  # neighbouring draws solve to nearby widths
     if how.per_stage:
         values.update({f"stages.{i}.width_per_group": d for i, d in enumerate(widths)})
     else:
@@ -74,10 +111,10 @@ def make_spec(
 
 
 _TARGETS: dict[tuple[str, str], int] = {}
-_LAST_WIDTH: dict[tuple[str, int], int] = {}
 
 
-def _target(sweep: SweepSpec) -> int:
+def target_of(sweep: SweepSpec) -> int:
+    """The solver's target: ``solve.target``, else the base's value of ``preserve``."""
     assert sweep.solve is not None
     if sweep.solve.target is not None:
         return sweep.solve.target
@@ -93,24 +130,6 @@ def config_key(spec: ArchSpec, sweep: SweepSpec) -> str:
     data = spec.model_dump(mode="json", exclude=NOT_IDENTITY)
     blob = json.dumps([data, list(sweep.measure), sweep.settings], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
-
-
-def iter_values(sweep: SweepSpec) -> Iterator[dict[str, Any]]:
-    """Axis values in order: grid (product), zip, or random draws (endless) from ``seed``."""
-    keys = [a.key for a in sweep.axes]
-    if sweep.mode == "grid":
-        for combo in itertools.product(*(a.values or () for a in sweep.axes)):
-            yield dict(zip(keys, combo, strict=True))
-    elif sweep.mode == "zip":
-        for combo in zip(*(a.values or () for a in sweep.axes), strict=True):
-            yield dict(zip(keys, combo, strict=True))
-    else:
-        rng = random.Random(sweep.seed)
-        while True:
-            yield {
-                a.key: a.sampler.sample(rng) if a.sampler else rng.choice(a.values or ())
-                for a in sweep.axes
-            }
 
 
 def accepts(sweep: SweepSpec, values: dict[str, int]) -> bool:
@@ -137,49 +156,205 @@ class Tally:
         self.lo = {k: min(v, (self.lo or m)[k]) for k, v in m.items()}
         self.hi = {k: max(v, (self.hi or m)[k]) for k, v in m.items()}
 
+    def count(self, ev: Evaluated, rows: int, describe: list[str]) -> None:
+        """Add the first ``rows`` rows of a batch (``describe``: the first invalid row)."""
+        valid = ev.valid[:rows]
+        self.drawn += rows
+        self.invalid += int(rows - valid.sum())
+        if describe and not self.first_invalid:
+            self.first_invalid = describe[0]
+        if valid.any():
+            chosen = ev.totals[:rows][valid]
+            self.seen({m: int(chosen[:, FIELDS.index(m)].min()) for m in METRICS})
+            self.seen({m: int(chosen[:, FIELDS.index(m)].max()) for m in METRICS})
 
-def _evaluate(sweep: SweepSpec, values: dict[str, Any], tally: Tally) -> Config | None:
-    tally.drawn += 1
+
+class Generation:
+    """One pass over a sweep: batches of accepted, distinct configs (module docstring)."""
+
+    def __init__(self, sweep: SweepSpec, size: int = BATCH) -> None:
+        self.sweep, self.size = sweep, size
+        self.cores = Cores(sweep)
+        self.tally = Tally()
+        self.accepted = 0
+        self.keys: set[int] = set()  # 64 bits of each key: 8 bytes a config, not a string
+        self.target = target_of(sweep) if sweep.solve else 0
+        self.limit = max(MIN_TRIES, TRIES_PER_CONFIG * (sweep.n or 0))
+
+    def __iter__(self) -> Iterator[list[Config]]:
+        random_mode = self.sweep.mode == "random"
+        for cols in batches(self.sweep, self.size):
+            if random_mode:
+                left = self.limit - self.tally.drawn
+                if left <= 0 or self.accepted >= (self.sweep.n or 0):
+                    return
+                cols = [_head(c, left) for c in cols]
+            with no_gc():
+                out = self._batch(cols)
+            if out:
+                yield out
+
+    def evaluate(self, cols: list[Column]) -> tuple[Evaluated, dict[int, tuple[Any, ...]]]:
+        solve = self.sweep.solve
+        if solve is not None and not solve.per_stage:
+            ev = solve_batch(self.cores, cols, self.target)
+        elif solve is not None:  # per-stage widths: the per-config solver
+            ev = evaluate(self.cores, cols)
+            ev.scalar = np.ones(len(ev.valid), dtype=bool)
+        else:
+            ev = evaluate(self.cores, cols)
+            one = (ev.depths == 1).any(axis=1) if ev.depths.size else np.zeros(0, dtype=bool)
+            ev.scalar = ~ev.valid & one if one.size else None  # probe invalid, depth 1 may not be
+        scalar = {} if ev.scalar is None else self._scalar(ev, cols, np.flatnonzero(ev.scalar))
+        return ev, scalar
+
+    def _scalar(self, ev: Evaluated, cols: list[Column], rows: Any) -> dict[int, tuple[Any, ...]]:
+        """The per-config path for ``rows``: (spec, values) of each valid one."""
+        out: dict[int, tuple[Any, ...]] = {}
+        for i in rows.tolist():
+            values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
+            try:
+                spec, cost = make_spec(self.sweep, values, self.tally.drawn + i)
+                total = cost.total if cost is not None else spec_cost(spec).total
+            except (SpecError, GraphError) as exc:
+                ev.valid[i], ev.errors[i] = False, str(exc)
+                continue
+            ev.totals[i], ev.valid[i] = total, True
+            out[i] = (spec, values)
+        return out
+
+    def _accept(self, ev: Evaluated) -> Any:
+        ok = ev.valid.copy()
+        for name, (lo, hi) in self.sweep.constraints.items():
+            m = ev.totals[:, FIELDS.index(name)]
+            ok &= (m >= lo if lo is not None else True) & (m <= hi if hi is not None else True)
+        return ok
+
+    def _batch(self, cols: list[Column]) -> list[Config]:
+        ev, scalar = self.evaluate(cols)
+        accepted = self._accept(ev)
+        rows = np.flatnonzero(accepted)
+        keys = self._keys(ev, cols, rows, scalar)
+        made = self._made(ev, cols, rows)
+        out: list[Config] = []
+        wanted = self.sweep.n if self.sweep.mode == "random" else None
+        last = len(ev.valid) - 1
+        for j, (i, key) in enumerate(zip(rows.tolist(), keys, strict=True)):
+            short = int(key[:16], 16)
+            if short in self.keys:
+                self.tally.duplicates += 1
+                continue
+            self.keys.add(short)
+            out.append(self._config(made, j, i, key, scalar.get(i)))
+            if wanted is not None and self.accepted >= wanted:
+                last = i
+                break
+        n = last + 1
+        invalid = np.flatnonzero(~ev.valid[:n])
+        first = [self._invalid(cols, int(invalid[0]), ev)] if len(invalid) else []
+        self.tally.count(ev, n, first)
+        self.tally.rejected += int((ev.valid[:n] & ~accepted[:n]).sum())
+        return out
+
+    def _made(self, ev: Evaluated, cols: list[Column], rows: Any) -> dict[str, list[Any]]:
+        """Per accepted row, as Python lists: values, metrics, depths, solved width, core."""
+        keys = [c.axis.key for c in cols]
+        picked = [[c.table[k] for k in c.codes[rows].tolist()] for c in cols]
+        stages = list(self.cores.depths.values())
+        depth_rows = ev.depths[rows].tolist()
+        return {
+            "values": [dict(zip(keys, v, strict=True)) for v in zip(*picked, strict=True)],
+            "metrics": [dict(zip(METRICS, m, strict=True)) for m in
+                        ev.totals[rows][:, [FIELDS.index(k) for k in METRICS]].tolist()],
+            "depths": [tuple(zip(stages, d, strict=True)) for d in depth_rows],
+            "width": [None] * len(rows) if ev.solved is None else ev.solved[rows].tolist(),
+            "core": [ev.cores[u] for u in ev.core_of[rows].tolist()],
+        }  # fmt: skip
+
+    def _invalid(self, cols: list[Column], i: int, ev: Evaluated) -> str:
+        values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
+        return f"{values}: {ev.errors[i]}"
+
+    def _keys(
+        self, ev: Evaluated, cols: list[Column], rows: Any, scalar: dict[int, tuple[Any, ...]]
+    ) -> list[str]:
+        """Store keys of ``rows``: from each core's template, or the per-config spec."""
+        keys = [""] * len(rows)
+        cores = ev.core_of[rows]
+        vector = np.array([i not in scalar for i in rows.tolist()], dtype=bool)
+        for u in np.unique(cores[vector]).tolist():
+            where = np.flatnonzero(vector & (cores == u))
+            picked = rows[where]
+            slots = [ev.depths[picked, k].astype(str).tolist() for k in range(ev.depths.shape[1])]
+            if ev.solved is not None:
+                slots.append(ev.solved[picked].astype(str).tolist())
+            made = self._template(ev.cores[u]).keys(len(picked), slots)
+            for j, key in zip(where.tolist(), made, strict=True):
+                keys[j] = key
+        for j, i in enumerate(rows.tolist()):
+            if i in scalar:
+                keys[j] = config_key(scalar[i][0], self.sweep)
+        return keys
+
+    def _template(self, core: Core) -> KeyTemplate:
+        if "template" not in core.memo:
+            assert core.spec is not None
+            spec, solved = core.spec, self.sweep.solve is not None
+            if solved:
+                spec = with_width(spec, int(getattr(spec.block, "groups", 1)), 1)
+            data = slotted(spec, list(self.cores.depths.values()), width_slot=solved)
+            core.memo["template"] = KeyTemplate.of(data, self.sweep)
+        template: KeyTemplate = core.memo["template"]
+        return template
+
+    def _config(
+        self, made: dict[str, list[Any]], j: int, i: int, key: str, scalar: tuple[Any, ...] | None
+    ) -> Config:
+        index, self.accepted = self.accepted, self.accepted + 1
+        m = made["metrics"][j]
+        if scalar is not None:
+            return Config(index, scalar[1], m, key, built=scalar[0])
+        values, width = made["values"][j], made["width"][j]
+        if width is not None:
+            values["block.width_per_group"] = width
+        draw = self.tally.drawn + i
+        return Config(index, values, m, key, draw, made["core"][j], made["depths"][j], width)
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """No garbage collection while a batch builds its rows: the collector would rescan every
+    cached core (tens of thousands of objects) for each few hundred new rows; the batch makes
+    no cycles, and collection resumes after it."""
+    was = gc.isenabled()
+    gc.disable()
     try:
-        spec, cost = make_spec(sweep, values, tally.drawn - 1)
-        m = metrics((cost or spec_cost(spec)).total)
-    except (SpecError, GraphError) as exc:
-        tally.invalid += 1
-        tally.first_invalid = tally.first_invalid or f"{values}: {exc}"
-        return None
-    tally.seen(m)
-    if not accepts(sweep, m):
-        tally.rejected += 1
-        return None
-    return Config(-1, values, spec, m, "")
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _head(c: Column, n: int) -> Column:
+    return c if len(c.codes) <= n else Column(c.axis, c.values[:n], c.codes[:n], c.table)
 
 
 def generate(sweep: SweepSpec) -> tuple[list[Config], Tally]:
-    """Accepted, distinct configs in sweep order (random: the first ``n`` accepted draws).
+    """Accepted, distinct configs in sweep order (random: the first ``n`` accepted draws), all in
+    memory: for tests and small sweeps (``run_sweep`` streams :class:`Generation` instead).
 
     Raises:
         SpecError: when no config survives, saying why (invalid specs or constraints).
     """
-    tally, out, keys = Tally(), list[Config](), set[str]()
-    limit = max(MIN_TRIES, TRIES_PER_CONFIG * (sweep.n or 0))
-    for values in iter_values(sweep):
-        if (sweep.n is not None and len(out) >= sweep.n) or tally.drawn >= limit:
-            break
-        c = _evaluate(sweep, values, tally)
-        if c is None:
-            continue
-        key = config_key(c.spec, sweep)
-        if key in keys:
-            tally.duplicates += 1
-            continue
-        keys.add(key)
-        out.append(Config(len(out), c.values, c.spec, c.metrics, key))
+    gen = Generation(sweep)
+    out = [c for batch in gen for c in batch]
     if not out:
-        raise _nothing(sweep, tally)
-    return out, tally
+        raise nothing(sweep, gen.tally)
+    return out, gen.tally
 
 
-def _nothing(sweep: SweepSpec, tally: Tally) -> SpecError:
+def nothing(sweep: SweepSpec, tally: Tally) -> SpecError:
+    """Why no config survived: every one invalid, or the constraints reject them all."""
     if tally.invalid == tally.drawn:
         msg = f"all {tally.drawn} configs are invalid; the first: {tally.first_invalid}"
         return SpecError(msg, sweep.loc("axes"), "axes")

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from archprobe.spec.schema import ArchSpec
-from archprobe.sweep.configs import Config, Tally, generate
+from archprobe.sweep.configs import BATCH, Config, Generation, Tally, no_gc, nothing
+from archprobe.sweep.draws import check_size, grid_size
 from archprobe.sweep.executors import Job, Measure, choose_executor
 from archprobe.sweep.spec import SweepSpec, load_sweep
 from archprobe.sweep.store import Store
 
 Progress = Callable[[int, int], None]  # (done, total)
 Rows = Generator[tuple[Config, dict[str, Any] | None], None, None]  # (config, measured or None)
-BATCH_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -98,65 +98,77 @@ def run_sweep(
     *,
     executor: str = "auto",
     address: str | None = None,
+    batch: int = BATCH,
 ) -> RunSummary:
     """Evaluate every config not yet in ``db``; rerunning resumes where a run stopped.
+
+    Configs are generated, evaluated and stored a batch at a time (one transaction per batch),
+    so memory does not grow with the sweep and a kill loses at most the batch in flight.
 
     Args:
         sweep: a sweep spec, or the path of a sweep file.
         db: the SQLite store; rows already in it are skipped.
         workers: processes (``pool``) or local Ray CPUs (``ray`` without ``address``).
-        progress: called with (done, total) after each stored config.
+        progress: called with (done, total) after each stored batch (each measured config).
         measure: replaces :func:`measure_config` (and makes an analytic sweep measured); pool and
             Ray need a module-level function their workers can import.
         executor: ``auto``, ``inline``, ``pool`` or ``ray`` (see :mod:`archprobe.sweep.executors`);
             ``auto`` is ``pool`` with workers > 1, else ``inline``. Analytic sweeps start none.
         address: a Ray cluster to join (``executor="ray"`` only); None starts a local instance.
+        batch: configs per batch (and per transaction of an analytic sweep).
 
     Raises:
         ArchprobeError: for a bad executor/workers/address, and whatever a measurement raises.
+        SpecError: when no config survives (invalid specs or constraints), saying why.
     """
     start = time.perf_counter()
     run = choose_executor(executor, workers, address)  # before generation: fail fast
     spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(Path(sweep))
-    configs, tally = generate(spec)
+    check_size(spec)  # before the store exists: a refused sweep leaves no file behind
+    gen = Generation(spec, batch)
     measured = bool(spec.measure) or measure is not None
+    total, seen, done = grid_size(spec), 0, 0
     store = Store(db)
     try:
-        have = store.keys()
-        todo = [c for c in configs if c.key not in have]
-        if measured and todo:  # nothing left: start no workers (a Ray start takes seconds)
-            job = Job(measure or measure_config, spec.measure, spec.settings)
-            results: Rows = run(job, todo, workers, address)
-        else:
-            results = ((c, None) for c in todo)
-        _store_all(spec, store, results, len(todo), measured, progress)
+        for configs in gen:
+            seen += len(configs)
+            if measured:
+                job = Job(measure or measure_config, spec.measure, spec.settings)
+                done += _measure(spec, store, configs, (job, run, workers, address),
+                                 progress, (seen - len(configs) + done, total))  # fmt: skip
+            else:
+                with no_gc():  # rows make no cycles; the collector would rescan every core
+                    done += store.add_new([_row(spec, c, None) for c in configs])
+                if progress:
+                    progress(seen, total)
     finally:
         store.close()
-    skipped = len(configs) - len(todo)
-    return RunSummary(len(configs), skipped, len(todo), time.perf_counter() - start, tally)
+    if not seen:
+        raise nothing(spec, gen.tally)
+    return RunSummary(seen, seen - done, done, time.perf_counter() - start, gen.tally)
 
 
-def _store_all(
+def _measure(
     sweep: SweepSpec,
     store: Store,
-    results: Rows,
-    total: int,
-    measured: bool,
+    configs: list[Config],
+    how: tuple[Job, Any, int, str | None],
     progress: Progress | None,
-) -> None:
-    """Store rows as they come: measured ones one by one, analytic ones in batches.
-
-    One commit per measured row is what lets a killed run lose only the configs in flight;
-    analytic rows arrive thousands a second, where a commit each would dominate the run.
-    """
-    pending: list[dict[str, Any]] = []
-    last = time.perf_counter()
+    at: tuple[int, int],
+) -> int:
+    """Measure and store the configs of a batch not yet stored, each committed as it finishes
+    (a killed run loses only the configs in flight); returns how many it stored."""
+    have = store.present([c.key for c in configs])
+    todo = [c for c in configs if c.key not in have]
+    if not todo:  # nothing left: start no workers (a Ray start takes seconds)
+        return 0
+    job, run, workers, address = how
+    results: Rows = run(job, todo, workers, address)
+    base, total = at
+    base += len(configs) - len(todo)
     with closing(results):  # a raise here shuts the executor's workers down now, not at GC
         for i, (c, m) in enumerate(results, 1):
-            pending.append(_row(sweep, c, m))
-            if measured or time.perf_counter() - last > BATCH_SECONDS:
-                store.add(pending)
-                pending, last = [], time.perf_counter()
+            store.add([_row(sweep, c, m)])
             if progress:
-                progress(i, total)
-    store.add(pending)
+                progress(base + i, total)
+    return len(todo)

@@ -17,7 +17,7 @@ measure: [latency]                # optional: latency, memory (measured + predic
 
 from __future__ import annotations
 
-import random
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 from archprobe.errors import SourceLoc, SpecError, SpecErrors
 from archprobe.spec.catalog import find_spec
 from archprobe.spec.errors_map import locate, suggest
-from archprobe.spec.loader import validate
-from archprobe.spec.merge import load_merged, set_path
+from archprobe.spec.merge import load_merged
 from archprobe.spec.strict_yaml import KeyPath, SourceMap, load_yaml
+from archprobe.sweep.axis_check import axis_problems
 from archprobe.sweep.samplers import DISTS, Sampler
 from archprobe.sweep.solve import NET_TARGETS, PRESERVE
 
@@ -126,7 +126,8 @@ def _position(e: SpecError) -> tuple[str, int, int]:
 
 
 def _number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
+    """A finite int or float: a boolean is never a number here, nor are NaN and infinities."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def parse_path(key: str) -> KeyPath:
@@ -186,6 +187,8 @@ def _axis(r: _Reader, key: Any, raw: Any, mode: str | None, base: dict[str, Any]
     if isinstance(raw, list):
         if not raw:
             raise r.error("empty axis: give at least one value", "axes", key)
+        if any(isinstance(v, float) and not math.isfinite(v) for v in raw):
+            raise r.error(f"values must be finite numbers, got {raw!r}", "axes", key)
         return Axis(key, path, values=tuple(raw))
     if isinstance(raw, dict):
         if mode not in ("random", None):
@@ -236,7 +239,7 @@ def _setting_ok(kind: type, value: Any) -> bool:
     """``value`` fits a setting whose default is a ``kind``; numbers must be positive."""
     if kind in (int, float):
         whole = kind is int and isinstance(value, int)
-        return _number(value) and value > 0 and (whole or kind is float)
+        return _number(value) and value > 0 and (whole or kind is float)  # finite, not bool
     return isinstance(value, kind)
 
 
@@ -293,8 +296,10 @@ def _scalars(r: _Reader, doc: dict[str, Any]) -> tuple[str, str | None, int, int
     seed, n = doc.get("seed", 0), doc.get("n")
     if not isinstance(seed, int) or isinstance(seed, bool):
         r.problems.append(r.error("seed must be an integer", "seed"))
-    if mode == "random" and (not isinstance(n, int) or n < 1):
-        message = "random mode needs n: the number of configs to sample"
+    if mode == "random" and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        message = "random mode needs n: the number of configs to sample (a positive integer)"
+        if n is not None:
+            message += f", got {n!r}"
         r.problems.append(r.error(message, "n" if n else "mode"))
     return str(name), mode, seed, n
 
@@ -371,24 +376,3 @@ def load_sweep(path: Path) -> SweepSpec:
     if base is None or mode is None:  # unreachable: each is None only after a problem
         raise SpecError("invalid sweep file", None, str(path))
     return SweepSpec(name, path, *base, mode, axes, solve, bounds, seed, n, *measure, smap)
-
-
-def axis_problems(
-    base_doc: dict[str, Any], base_smap: SourceMap, axes: tuple[Axis, ...], smap: SourceMap
-) -> list[SpecError]:
-    """Each listed value (each sampler bound) applied alone to the base must give a valid spec;
-    one error per axis whose value does not, located at the axis."""
-    problems = []
-    for axis in axes:
-        s = axis.sampler
-        values = axis.values or (s.sample(random.Random(0)),) if s else axis.values or ()
-        for value in values:
-            try:
-                validate(set_path(dict(base_doc), axis.path, value), base_smap)
-            except SpecError as exc:
-                text = exc.format().split(": ", 1)[-1].replace("\n", "; ")
-                where = locate(smap, ("axes", axis.key))
-                message = f"value {value!r} gives an invalid spec: {text}"
-                problems.append(SpecError(message, where, f"axes.{axis.key}"))
-                break
-    return problems

@@ -32,6 +32,22 @@ class Store:
     def keys(self) -> set[str]:
         return {k for (k,) in self.db.execute("SELECT key FROM results")}
 
+    def present(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` are stored (queried in chunks: SQLite bounds the parameters)."""
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(k for (k,) in self.db.execute(
+                f"SELECT key FROM results WHERE key IN ({marks})", chunk))  # fmt: skip
+        return found
+
+    def add_new(self, rows: Iterable[dict[str, Any]]) -> int:
+        """:meth:`add` in one transaction; returns how many rows were new (not already stored)."""
+        before = self.db.total_changes
+        self.add(rows)
+        return self.db.total_changes - before
+
     def add(self, rows: Iterable[dict[str, Any]]) -> None:
         """Insert rows (dicts with the row fields); existing keys are kept, then commit."""
         now = time.time()
