@@ -49,6 +49,37 @@ def graph_entries(graph: Graph, dtype_bytes: int = 4) -> list[Entry]:
     ]
 
 
+_SCALED = {"weight_bytes": "params", "bytes_read": "read", "bytes_written": "written"}
+
+
+class GraphResults(Results):
+    """The analytic results of one graph. The per-op table (one :class:`Entry` per op) is built
+    on first use; a whole-model total of a metric of :data:`METRICS` is summed from the leaves'
+    costs directly, so ``analyze(spec).total("macs")`` builds no table (issue 16)."""
+
+    def __init__(self, graph: Graph, dtype_bytes: int = 4) -> None:
+        self.graph = graph
+        self.dtype_bytes = dtype_bytes
+        self._entries: tuple[Entry, ...] | None = None
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        if self._entries is None:
+            self._entries = tuple(graph_entries(self.graph, self.dtype_bytes))
+        return self._entries
+
+    @entries.setter
+    def entries(self, value: tuple[Entry, ...]) -> None:
+        self._entries = value
+
+    def total(self, metric: str, scope: str = "", model: str | None = None) -> float:
+        if scope or metric not in METRICS or model not in (None, self.graph.name):
+            return super().total(metric, scope, model)
+        field = _SCALED.get(metric, metric)
+        total: int = sum(getattr(leaf.cost, field) for leaf in self.graph.leaves)
+        return total * self.dtype_bytes if metric in _SCALED else total
+
+
 def analyze(spec: ArchSpec | Graph | str, dtype_bytes: int = 4) -> Results:
     """Analytic params, buffers, MACs, activations and bytes of a spec, per op scope.
 
@@ -59,7 +90,7 @@ def analyze(spec: ArchSpec | Graph | str, dtype_bytes: int = 4) -> Results:
     if isinstance(spec, str):
         spec = load_spec(spec)
     graph = spec if isinstance(spec, Graph) else expand(spec)
-    return Results(graph_entries(graph, dtype_bytes))
+    return GraphResults(graph, dtype_bytes)
 
 
 @dataclass(frozen=True)
@@ -79,4 +110,4 @@ def analyze_spec(ref: ArchSpec | str | Path, dtype_bytes: int = 4) -> Analysis:
     """Load (if needed), expand and analyze one spec."""
     spec = ref if isinstance(ref, ArchSpec) else load_spec(ref)
     graph = expand(spec)
-    return Analysis(spec, graph, Results(graph_entries(graph, dtype_bytes)))
+    return Analysis(spec, graph, GraphResults(graph, dtype_bytes))

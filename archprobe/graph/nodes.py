@@ -24,6 +24,15 @@ from archprobe.graph.ops import Add, Concat
 _ADD = Add()
 _CAT = Concat()
 
+# A stage repeats one block under other names (``layer2.1``, ``layer2.2``, ...: the same body,
+# shortcut and post objects), so its leaves are walked once per input shape and renamed. Keyed
+# by identity, as hashing a whole block per lookup costs more than the walk it saves; each entry
+# holds its parts, so an identity is not reused while its entry exists (sweep/fast.py's rule).
+_BlockKey = tuple[int, int, int, Shape]
+_BlockLeaves = tuple[tuple["Node", ...], "Node | None", tuple["Node", ...], list[Leaf], Shape]
+_BLOCKS: dict[_BlockKey, _BlockLeaves] = {}
+_MAX_BLOCKS = 1 << 12
+
 
 def join(prefix: str, name: str) -> str:
     """``layer1.0`` + ``conv1`` -> ``layer1.0.conv1``; a nameless (inline) node adds nothing."""
@@ -79,12 +88,28 @@ class Residual:
 
     def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
         scope = join(prefix, self.name)
+        key = (id(self.body), id(self.shortcut), id(self.post), x)
+        hit = _BLOCKS.get(key)
+        if hit is not None and hit[:3] == (self.body, self.shortcut, self.post):
+            # the same block (identical parts) under another name: its leaves, renamed
+            out += [
+                Leaf(scope + f.scope, f.op, f.in_shape, f.out_shape, f.cost, f.others)
+                for f in hit[3]
+            ]
+            return hit[4]
+        start = len(out)
         y = walk_seq(self.body, x, scope, out)
         s = x if self.shortcut is None else self.shortcut.walk(x, scope, out)
         if s != y:
             raise GraphError(f"residual branch gives {y} but the shortcut gives {s}", scope)
         y = emit(out, join(scope, "add"), _ADD, y, s)
-        return walk_seq(self.post, y, scope, out)
+        y = walk_seq(self.post, y, scope, out)
+        if len(_BLOCKS) >= _MAX_BLOCKS:
+            _BLOCKS.clear()
+        n = len(scope)
+        rel = [f._replace(scope=f.scope[n:]) for f in out[start:]]
+        _BLOCKS[key] = (self.body, self.shortcut, self.post, rel, y)
+        return y
 
 
 @dataclass(frozen=True)

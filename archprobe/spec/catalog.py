@@ -12,19 +12,28 @@ Two kinds of entries share one namespace, so ``extends: [resnet50, deep_stem]`` 
 
 Other files without ``name:`` or ``trait:`` (sweep files, scratch partials) stay out of the
 catalog, reachable by path only.
+
+A file the scan cannot use (not UTF-8, not YAML, a bad ``trait:``, a directory named ``x.yaml``,
+a FIFO or device, which are never opened) is skipped and reported once, in one line on stderr,
+so one bad file in ``$ARCHPROBE_SPECS`` does not break every catalog-name command. What each
+file defines is cached (``archprobe/spec/index.py``), so a scan stats files instead of parsing.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import stat
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from archprobe.errors import SpecError
-from archprobe.spec.strict_yaml import SourceMap, load_yaml
+from archprobe.spec import index
+from archprobe.spec.merge import parse_file
+from archprobe.spec.strict_yaml import SourceMap
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -73,25 +82,80 @@ def _trait_name(doc: dict[str, Any], smap: SourceMap, path: Path) -> str:
     return value
 
 
-def _entry(path: Path) -> CatalogEntry | None:
-    """The catalog entry a file defines, or None (sweep files, partials without ``trait:``)."""
-    doc, smap = load_yaml(path.read_text(encoding="utf-8"), path)
+def _entry(path: Path) -> list[Any] | None:
+    """What a file defines, as the index stores it: ``[kind, name, aliases]``, or None (sweep
+    files, partials without ``trait:``).
+
+    Raises:
+        SpecError: the file cannot be read or parsed, or its ``trait:`` is bad (located).
+    """
+    doc, smap = parse_file(path)
     if not isinstance(doc, dict):
         return None
     if "trait" in doc:
-        return CatalogEntry(_trait_name(doc, smap, path), (), path, "trait")
+        return ["trait", _trait_name(doc, smap, path), []]
     if not isinstance(doc.get("name"), str):
         return None  # sweep files and untagged partial specs are reachable by path only
-    aliases = tuple(a for a in doc.get("aliases") or () if isinstance(a, str))
-    return CatalogEntry(doc["name"], aliases, path)
+    return ["network", doc["name"], [a for a in doc.get("aliases") or () if isinstance(a, str)]]
+
+
+SKIPPED: dict[Path, str] = {}
+"""Catalog files skipped by a scan in this process, with why (each reported once on stderr)."""
+
+
+def _skip(path: Path, why: str) -> None:
+    if path not in SKIPPED:
+        SKIPPED[path] = why
+        sys.stderr.write(f"archprobe: skipped catalog file {why}\n")
+
+
+def _stamp(path: Path) -> index.Stamp | None:
+    """``stat`` of a catalog file (never opened here), or None and a report if it is no file."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        _skip(path, f"{path}: cannot read it: {exc.strerror}")
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        _skip(path, f"{path}: {kind}, not a spec file")
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _records(directory: Path) -> dict[str, index.Record]:
+    """What each ``*.yaml`` under ``directory`` defines: from the index where a file's stamp is
+    unchanged, else parsed (and the index rewritten)."""
+    cached, written = index.load(directory)
+    records: dict[str, index.Record] = {}
+    parsed = False
+    for path in sorted(directory.rglob("*.yaml")):
+        stamp = _stamp(path)
+        if stamp is None:
+            continue
+        rel = path.relative_to(directory).as_posix()
+        if index.reusable(cached.get(rel), stamp, written):
+            records[rel] = cached[rel]
+            continue
+        try:
+            records[rel] = {"stamp": stamp, "entry": _entry(path)}
+        except SpecError as exc:
+            _skip(path, " ".join(exc.format().split("\n")[0].split()))
+            continue
+        parsed = True
+    if parsed or records.keys() != cached.keys():
+        index.save(directory, records)
+    return records
 
 
 def _scan_dir(directory: Path) -> dict[str, CatalogEntry]:
     found: dict[str, CatalogEntry] = {}
-    for path in sorted(directory.rglob("*.yaml")):
-        entry = _entry(path)
-        if entry is None:
+    for rel, record in _records(directory).items():
+        if record["entry"] is None:
             continue
+        kind, name, aliases = record["entry"]
+        path = directory / rel
+        entry = CatalogEntry(name, tuple(aliases), path, kind)
         for key in (entry.name, *entry.aliases):
             if key in found and found[key].path != path:
                 raise SpecError(
@@ -140,11 +204,12 @@ def find_spec(ref: str, relative_to: Path | None = None) -> Path:
         base = relative_to.parent if relative_to else Path.cwd()
         path = (base / ref) if not Path(ref).is_absolute() else Path(ref)
         try:
-            found = path.is_file()
-        except OSError:  # e.g. a name too long for the file system
-            found = False
-        if not found:
-            raise SpecError(f"spec file {ref!r} not found (looked for {path})")
+            mode = os.stat(path).st_mode
+        except OSError:  # missing, or e.g. a name too long for the file system
+            raise SpecError(f"spec file {ref!r} not found (looked for {path})") from None
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise SpecError(f"{kind}, not a spec file", None, str(path))
         return path
     entries = catalog()
     if ref in entries:

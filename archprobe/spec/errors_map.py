@@ -109,8 +109,10 @@ def _yaml_kind(value: Any) -> str:
     return kind if isinstance(value, (dict, list)) else f"{kind} {value!r}"
 
 
-def _shape_message(kind: str, value: Any, path: KeyPath) -> str | None:
-    """Messages for a value of the wrong shape: a mapping or list expected, or an empty list."""
+def _shape_message(err: ErrorDetails, path: KeyPath) -> str | None:
+    """Messages for a value of the wrong shape: a mapping or list expected, an empty or too
+    long list; a validator's own message without pydantic's prefix."""
+    kind, ctx, value = err["type"], err.get("ctx", {}), err.get("input")
     if kind in ("model_attributes_type", "model_type", "dict_type"):
         registry = _part(path[-1]) if path else {}
         hint = ""
@@ -123,6 +125,11 @@ def _shape_message(kind: str, value: Any, path: KeyPath) -> str | None:
         return f"expected a list ([...] or lines starting with '- '), got {_yaml_kind(value)}"
     if kind == "too_short" and isinstance(value, list) and not value:
         return "must not be empty"
+    if kind == "too_long" and isinstance(value, list):  # a budget (spec/limits.py)
+        what = path[-1] if path and isinstance(path[-1], str) else "items"
+        return f"{len(value):,} {what}, over the limit of {ctx.get('max_length', '?'):,}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
     if kind == "string_pattern_mismatch" and path == ("name",):
         return f"use letters, digits, '_', '.' and '-' only, no spaces (got {value!r})"
     return None
@@ -143,7 +150,7 @@ def _message(err: ErrorDetails, data: Any, path: KeyPath) -> str:
             return f"missing key 'type' (the {what} type: one of {choices})"
         tag = str(ctx.get("tag"))
         return f"unknown {what} type {tag!r}{suggest(tag, tags)} (allowed: {choices})"
-    shaped = _shape_message(kind, value, path)
+    shaped = _shape_message(err, path)
     if shaped is not None:
         return shaped
     msg = err["msg"]

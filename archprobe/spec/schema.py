@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, PrivateAttr, StrictInt, Tag
+from pydantic import Discriminator, Field, PrivateAttr, StrictInt, Tag, field_validator
 
 from archprobe.blocks import (
     BLOCKS,
@@ -24,6 +24,7 @@ from archprobe.blocks import (
     TransitionParams,
 )
 from archprobe.blocks.layout import LayoutParams
+from archprobe.spec.limits import MAX_BLOCKS, MAX_STAGES
 from archprobe.spec.published import Published
 
 
@@ -115,7 +116,9 @@ class ArchSpec(KnobModel):
         default_factory=lambda: _default("transition"),
         description="Layers between stages where the shape changes (none: the first block).",
     )
-    stages: tuple[StageSpec, ...] = Field(min_length=1, description="Stages, in order.")
+    stages: tuple[StageSpec, ...] = Field(
+        min_length=1, max_length=MAX_STAGES, description="Stages, in order."
+    )
     head: AnyHead = Field(
         default_factory=lambda: _default("head"),
         description="Layers after the last stage: pool and classifier by default.",
@@ -124,6 +127,15 @@ class ArchSpec(KnobModel):
         default_factory=LayoutParams,
         description="Module names of the parts (default: torchvision's ResNet names).",
     )
+
+    @field_validator("stages")
+    @classmethod
+    def _blocks_within_budget(cls, stages: tuple[StageSpec, ...]) -> tuple[StageSpec, ...]:
+        blocks = sum(s.depth for s in stages)
+        if blocks > MAX_BLOCKS:
+            raise ValueError(f"{blocks:,} blocks in all (the sum of depths), over the limit of "
+                             f"{MAX_BLOCKS:,}")  # fmt: skip
+        return stages
 
     _source: Any = PrivateAttr(default=None)  # SourceMap of the file it came from, if any
 

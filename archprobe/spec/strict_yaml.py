@@ -5,6 +5,13 @@ PyYAML's defaults are YAML 1.1, whose surprises are the reason this module exist
 duplicated key silently keeps the last value. Here: YAML 1.2 core booleans (true/false) only,
 floats with or without a dot, no octal, no timestamps, no Python or custom tags, and duplicate
 keys are errors.
+
+libyaml (PyYAML's C parser) composes the node tree when it is installed, several times faster
+than the pure-Python reader; both feed the same resolver and the same conversion below, so data,
+locations and strictness rules are one code path. A document libyaml rejects is parsed again by
+the pure-Python loader, so every syntax error keeps the message and location users know.
+Before conversion, the node tree's size after alias expansion and its depth are checked against
+:mod:`archprobe.spec.limits`, so a few hundred bytes of nested aliases fail at once.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 import yaml
 
 from archprobe.errors import SourceLoc, SpecError
+from archprobe.spec.limits import MAX_STRING_CHARS, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 KeyPath = tuple[str | int, ...]
 
@@ -73,6 +81,38 @@ StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF")
 StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 StrictLoader.add_implicit_resolver("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""])
+
+
+FAST = bool(getattr(yaml, "__with_libyaml__", False))
+"""Whether libyaml composes spec files (PyYAML built with it); else the pure-Python reader."""
+
+if FAST:
+    from yaml._yaml import CParser
+
+    class _FastLoader(CParser, yaml.resolver.BaseResolver):
+        """libyaml's composer with :class:`StrictLoader`'s resolver (YAML 1.2 core scalars)."""
+
+        yaml_implicit_resolvers = StrictLoader.yaml_implicit_resolvers
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.resolver.BaseResolver.__init__(self)
+
+
+def _fast_node(text: str) -> yaml.Node | bool | None:
+    """The document's node tree composed by libyaml, or False where the pure-Python loader must
+    read it: no libyaml, a character its reader rejects, or any libyaml error (so the message
+    and location are the ones the pure-Python loader gives)."""
+    if not FAST or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return False
+    loader = _FastLoader(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+    return node
 
 
 def _loc(file: Path, mark: yaml.Mark) -> SourceLoc:
@@ -189,6 +229,90 @@ def _convert(node: yaml.Node, file: Path, path: KeyPath, smap: SourceMap) -> Any
     return _scalar(node, file, path)
 
 
+_CYCLE = "an alias (*name) inside the node its anchor (&name) marks"
+
+
+class _Budget:
+    """Sizes of a node tree after alias expansion, computed once per distinct node.
+
+    An alias is the very node its anchor marks, so memoising by identity keeps this linear in the
+    file while it counts what conversion would build (``a: &a [*b, *b, ...]`` multiplies).
+    """
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.sizes: dict[int, int] = {}
+        self.open: set[int] = set()
+
+    def fail(self, node: yaml.Node, message: str) -> SpecError:
+        return SpecError(message, _loc(self.file, node.start_mark))
+
+    def size(self, node: yaml.Node, depth: int = 1) -> int:
+        key = id(node)
+        if key in self.sizes:
+            return self.sizes[key]
+        if key in self.open:
+            raise self.fail(node, f"YAML error: {_CYCLE} (a value that contains itself)")
+        if depth > MAX_YAML_DEPTH:
+            raise self.fail(node, f"YAML nested more than {MAX_YAML_DEPTH} levels deep (limit)")
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_STRING_CHARS:
+                raise self.fail(
+                    node, f"a value of {len(node.value):,} characters (limit {MAX_STRING_CHARS:,})"
+                )
+            return 1
+        self.open.add(key)
+        pairs = node.value if isinstance(node, yaml.MappingNode) else [(n,) for n in node.value]
+        n = 1 + sum(self.size(child, depth + 1) for pair in pairs for child in pair)
+        self.open.discard(key)
+        if n > MAX_YAML_NODES:
+            raise self.fail(
+                node,
+                f"this value expands to {n:,} YAML values, over the limit of {MAX_YAML_NODES:,} "
+                "(each alias *name counts as a copy of what its anchor &name marks)",
+            )
+        self.sizes[key] = n
+        return n
+
+
+def _reader_error(text: str, file: Path, exc: yaml.reader.ReaderError) -> SpecError:
+    pos = exc.position
+    line_start = text.rfind("\n", 0, pos) + 1
+    where = SourceLoc(file, text.count("\n", 0, pos) + 1, pos - line_start + 1)
+    char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return SpecError(f"YAML syntax error: control character U+{char:04X} is not allowed", where)
+
+
+def _syntax_error(file: Path, exc: yaml.MarkedYAMLError) -> SpecError:
+    mark = exc.problem_mark or exc.context_mark
+    loc = _loc(file, mark) if mark else SourceLoc(file, 1, 1)
+    problem = exc.problem or exc.context or "invalid YAML"
+    if exc.problem and exc.context and exc.context_mark:  # where the unclosed thing began
+        problem += f" ({exc.context} at {_loc(file, exc.context_mark)})"
+    if "'\\t'" in problem:
+        problem += "; indent with spaces, YAML does not allow tabs"
+    return SpecError(f"YAML syntax error: {problem}", loc)
+
+
+def _slow_node(text: str, file: Path) -> yaml.Node | None:
+    """The node tree composed by the pure-Python loader (its errors as located SpecErrors)."""
+    try:
+        loader = StrictLoader(text)  # checks every character up front
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, file, exc) from None
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(file, exc) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML error: {exc}", SourceLoc(file, 1, 1)) from None
+    except RecursionError:
+        raise SpecError(f"YAML nested too deeply, or {_CYCLE}", SourceLoc(file, 1, 1)) from None
+    finally:
+        loader.dispose()
+    return node
+
+
 def load_yaml(text: str, file: Path) -> tuple[Any, SourceMap]:
     """Parse one YAML document strictly.
 
@@ -197,38 +321,15 @@ def load_yaml(text: str, file: Path) -> tuple[Any, SourceMap]:
         path maps to the document start.
 
     Raises:
-        SpecError: on a syntax error, a duplicate key, a disallowed tag, an ambiguous number, or
-            a value its explicit tag cannot read (``!!int abc``).
+        SpecError: on a syntax error, a duplicate key, a disallowed tag, an ambiguous number, a
+            value its explicit tag cannot read (``!!int abc``), or a document over the budgets
+            of :mod:`archprobe.spec.limits` (alias expansion, depth, string length).
     """
-    try:
-        loader = StrictLoader(text)  # checks every character up front
-    except yaml.reader.ReaderError as exc:
-        pos = exc.position
-        line_start = text.rfind("\n", 0, pos) + 1
-        where = SourceLoc(file, text.count("\n", 0, pos) + 1, pos - line_start + 1)
-        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        message = f"YAML syntax error: control character U+{char:04X} is not allowed"
-        raise SpecError(message, where) from None
-    try:
-        node = loader.get_single_node()
-        smap: SourceMap = {(): Located(None, SourceLoc(file, 1, 1))}
-        data = None if node is None else _convert(node, file, (), smap)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = _loc(file, mark) if mark else SourceLoc(file, 1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        if exc.problem and exc.context and exc.context_mark:  # where the unclosed thing began
-            problem += f" ({exc.context} at {_loc(file, exc.context_mark)})"
-        if "'\\t'" in problem:
-            problem += "; indent with spaces, YAML does not allow tabs"
-        raise SpecError(f"YAML syntax error: {problem}", loc) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"YAML error: {exc}", SourceLoc(file, 1, 1)) from None
-    except RecursionError:
-        raise SpecError(
-            "YAML nested too deeply, or an alias (*name) inside the node its anchor (&name) marks",
-            SourceLoc(file, 1, 1),
-        ) from None
-    finally:
-        loader.dispose()
-    return data, smap
+    fast = _fast_node(text)
+    node = _slow_node(text, file) if fast is False else fast
+    smap: SourceMap = {(): Located(None, SourceLoc(file, 1, 1))}
+    if node is None:
+        return None, smap
+    assert isinstance(node, yaml.Node)
+    _Budget(file).size(node)
+    return _convert(node, file, (), smap), smap
