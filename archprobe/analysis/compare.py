@@ -138,12 +138,13 @@ class Measure:
     latency: bool = False  # median and IQR per batch (torch.utils.benchmark)
     roofline: bool = False  # per-layer intensity, bound and profiled time, at the largest batch
     batches: tuple[int, ...] = (1,)
-    device: str = "auto"  # auto = cuda when available, else cpu; cuda without CUDA: cpu + note
+    device: str = "auto"  # auto = cuda when available, else cpu + note; cuda without CUDA: error
     dtype: str = "fp32"  # fp32 | fp16 | bf16 (autocast)
     channels_last: bool = False
     compile: bool = False  # torch.compile before timing
     optimizer: str = "sgd_momentum"  # sgd | sgd_momentum | adam (training memory)
-    min_run_time: float = 0.5  # seconds of timing per (model, batch)
+    min_run_time: float = 0.5  # seconds of timing per (model, batch), finite, at most 600
+    threads: int | None = None  # CPU intra-op threads (default: one per physical core)
 
 
 def _counters(models: Sequence[Analysis]) -> tuple[Reconciliation, ...]:
@@ -193,15 +194,15 @@ def _latency(
     m: Measure,
     progress: Progress | None,
 ) -> LatencyReport:
-    """Every (model or spec, extra arguments of ``measure_latency``) at every batch."""
-    from archprobe.analysis.timing.latency import LatencyReport, measure_latency
+    """Every (model or spec, extra arguments of ``latency.Target``) at every batch, all timed
+    in the same interleaved rounds (ratios come from paired rounds)."""
+    from archprobe.analysis.timing.latency import LatencyReport, Target, measure_latencies
 
-    rows = []
-    for target, extra in targets:
-        rows += measure_latency(
-            target, m.batches, m.device, m.dtype, m.channels_last, m.compile, m.min_run_time,
-            progress, **extra,
-        )  # fmt: skip
+    found = [Target(target, **extra) for target, extra in targets]
+    rows = measure_latencies(
+        found, m.batches, m.device, m.dtype, m.channels_last, m.compile, m.min_run_time,
+        progress, threads=m.threads,
+    )  # fmt: skip
     return LatencyReport.of(rows, baseline)
 
 

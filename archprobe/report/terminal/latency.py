@@ -26,13 +26,16 @@ from archprobe.report.terminal.render import to_text as to_text  # scripts impor
 from archprobe.units import si, signed
 
 if TYPE_CHECKING:
-    from archprobe.analysis.timing.latency import LatencyRow, ProgressFn, Ratio
+    from archprobe.analysis.timing.latency import ProgressFn
+    from archprobe.analysis.timing.latency_rows import LatencyRow, Ratio
     from archprobe.analysis.timing.roofline import Group, RooflineReport
 
 STAMP_KEYS = (
-    "device_name", "torch", "cudnn", "dtype", "layout", "threads", "cudnn_benchmark", "tf32",
-    "compile",
+    "device_name", "torch", "cudnn", "dtype", "layout", "threads", "affinity", "physical_cores",
+    "governor", "turbo", "cudnn_benchmark", "tf32", "compile",
 )  # fmt: skip
+CUDA_KEYS = frozenset({"cudnn", "cudnn_benchmark", "tf32"})
+"""Settings that exist only for CUDA rows: never printed for a CPU row."""
 
 
 @contextmanager
@@ -73,30 +76,50 @@ def _time(seconds: float | None) -> str:
 
 
 def env_stamp(envs: Sequence[Mapping[str, Any]]) -> str:
-    """One line naming what the measurements depend on; a key that varies lists its values."""
+    """One line naming what the measurements depend on; a key that varies lists its values.
+    CUDA-only settings (cuDNN, TF32) are taken from CUDA rows only."""
     parts = []
     for key in STAMP_KEYS:
-        values = list(dict.fromkeys(str(e[key]) for e in envs if e.get(key, "") != ""))
+        rows = [e for e in envs if key not in CUDA_KEYS or e.get("device") == "cuda"]
+        values = list(dict.fromkeys(str(e[key]) for e in rows if e.get(key, "") != ""))
         if values:
             parts.append(f"{key} {'/'.join(values)}")
     notes = list(dict.fromkeys(str(e["note"]) for e in envs if e.get("note")))
     return " · ".join(parts) + "".join(f"\nnote: {n}" for n in notes)
 
 
-def _ratio_cell(ratio: Ratio | None, is_baseline: bool) -> str:
+def ratio_cell(ratio: Ratio | None, is_baseline: bool) -> str:
+    """``0.781 [0.772, 0.790]``: the ratio and its 95 % interval; "1 (baseline)"."""
     if is_baseline:
         return "1 (baseline)"
     if ratio is None:
         return ""
-    return "—" if math.isnan(ratio.ratio) else f"{ratio.ratio:.3f} ± {ratio.iqr:.3f}"
+    if math.isnan(ratio.ratio):
+        return "—"
+    if math.isnan(ratio.low):
+        return f"{ratio.ratio:.3f}"
+    return f"{ratio.ratio:.3f} [{ratio.low:.3f}, {ratio.high:.3f}]"
+
+
+def _status(r: LatencyRow) -> str:
+    return " · ".join([r.status, *r.flags])
+
+
+RATIO_NOTE = (
+    "ratio = throughput / baseline throughput: median of the per-round ratios of interleaved, "
+    "shuffled rounds, [95% bootstrap interval]; no significant difference when it contains 1"
+)
+NOISY_NOTE = "noisy: IQR above 10% of the median (torch.utils.benchmark's warning threshold)"
 
 
 def latency_table(rows: Sequence[LatencyRow], ratios: Sequence[Ratio] = ()) -> Table:
-    """Median ± IQR latency and throughput per model and batch, with the throughput ratio to
-    the baseline (``timing.latency.throughput_ratios``); failed rows show their status."""
+    """Median ± IQR latency and throughput per model and batch, the throughput ratio to the
+    baseline with its interval and verdict (``latency_rows.throughput_ratios``), and each row's
+    status and flags (noisy, warm-up unsettled)."""
     t = Table(title="measured latency (median ± IQR per forward pass of the batch)")
     for col in ("model", "batch", "latency", "throughput (img/s)", "ratio vs baseline"):
         t.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
+    t.add_column("verdict", overflow="fold")
     t.add_column("status", overflow="fold")
     by_key = {(r.model, r.batch): r for r in ratios}
     baseline = ratios[0].baseline if ratios else None
@@ -104,14 +127,15 @@ def latency_table(rows: Sequence[LatencyRow], ratios: Sequence[Ratio] = ()) -> T
         for r in (r for r in rows if r.batch == batch):
             latency = f"{_time(r.median_s)} ± {_time(r.iqr_s)}" if r.ok else "—"
             thr = f"{r.throughput:,.1f} ± {r.throughput_iqr:,.1f}" if r.ok else "—"
-            cell = _ratio_cell(by_key.get((r.model, r.batch)), r.model == baseline)
-            t.add_row(escape(r.model), str(r.batch), latency, thr, cell, escape(r.status))
+            ratio = by_key.get((r.model, r.batch))
+            cell = ratio_cell(ratio, r.model == baseline)
+            verdict = ratio.verdict if ratio is not None else ""
+            t.add_row(escape(r.model), str(r.batch), latency, thr, cell, verdict,
+                      escape(_status(r)))  # fmt: skip
         t.add_section()
-    t.caption = escape(env_stamp([r.env for r in rows])) + (
-        "\nratio = throughput / baseline throughput; ± combines both relative IQRs in quadrature"
-        if ratios
-        else ""
-    )
+    notes = [RATIO_NOTE] if ratios else []
+    notes += [NOISY_NOTE] if any(r.noisy for r in rows) else []
+    t.caption = escape("\n".join([env_stamp([r.env for r in rows]), *notes]))
     return t
 
 
