@@ -68,3 +68,15 @@ def test_module_compare_html_report(tmp_path: Path) -> None:
     text = html.read_text()
     assert "Profiled modules (dispatch-level counts)" in text
     assert "tests.modules_fixture:cifar_resnet20" in text and "matches spec: resnet20" in text
+
+
+def test_module_report_says_which_sections_are_absent_and_why(tmp_path: Path) -> None:
+    html, md = tmp_path / "m.html", tmp_path / "m.md"
+    args = ["report", "resnet20", "tests.modules_fixture:cifar_resnet20", "--html", str(html),
+            "--md", str(md)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    for text in (html.read_text(), md.read_text()):
+        assert "absent because tests.modules_fixture:cifar_resnet20 is a module" in text
+        for section in ("counters", "predicted memory", "roofline", "check findings and specs"):
+            assert f"{section}: " in text.replace("resolved specs", "specs")

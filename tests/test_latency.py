@@ -18,6 +18,7 @@ from torch import nn
 from archprobe.analysis.results import Results
 from archprobe.analysis.timing import latency
 from archprobe.analysis.timing.env import resolve_device
+from archprobe.analysis.timing.host import physical_cores
 from archprobe.analysis.timing.latency import (
     LatencyRow,
     measure_latency,
@@ -28,11 +29,12 @@ from archprobe.errors import ArchprobeError
 from archprobe.report.terminal.latency import env_stamp, latency_table, progress_bar, to_text
 
 REAL_BUILD, REAL_FREE = latency.build, latency._free
-FAST: dict[str, Any] = {"min_run_time": 0.01, "min_blocks": 3, "warmup": 2}
+FAST: dict[str, Any] = {"min_run_time": 0.01, "min_rounds": 3, "max_warmup": 6}
 ENV_KEYS = {
-    "device", "device_name", "torch", "dtype", "layout", "batch", "threads", "cudnn_benchmark",
-    "tf32", "compile", "autocast",
+    "device", "device_name", "torch", "dtype", "layout", "batch", "threads", "compile",
+    "autocast", "affinity", "physical_cores", "governor", "turbo", "rounds", "warm",
 }  # fmt: skip
+CUDA_ONLY = {"cudnn_benchmark", "tf32", "cudnn", "cuda", "driver"}
 
 
 class FailAtBatch(nn.Module):
@@ -74,10 +76,12 @@ def test_rows_have_median_iqr_throughput_and_env() -> None:
     for r in rows:
         assert r.median_s > 0 and r.iqr_s >= 0
         assert r.throughput == pytest.approx(r.batch / r.median_s)
-        assert set(r.env) >= ENV_KEYS and r.env["batch"] == r.batch and r.env["blocks"] >= 3
+        assert set(r.env) >= ENV_KEYS and r.env["batch"] == r.batch and r.env["rounds"] >= 3
+        assert not CUDA_ONLY & set(r.env)  # a CPU row does not depend on cuDNN settings
         assert r.env["device"] == "cpu" and r.env["dtype"] == "fp32" and "note" not in r.env
-        assert r.env["threads"] == torch.get_num_threads() and r.env["torch"] == torch.__version__
-    assert sum(a for _, a in calls) == 2 and calls[0][0] == "resnet20 · batch 1: warm-up"
+        assert r.env["threads"] == physical_cores() and r.env["torch"] == torch.__version__
+        assert len(r.samples) == r.env["rounds"]
+    assert sum(a for _, a in calls) == 2 and calls[0][0].startswith("batch 1: warm-up round 1")
 
 
 @pytest.mark.parametrize(("dtype", "channels_last"), [("bf16", False), ("fp32", True)])
@@ -117,17 +121,21 @@ def test_cpu_allocator_failure_is_oom_and_other_errors_are_reported(
     assert [r.status for r in rows] == ["error: cuDNN error: CUDNN_STATUS_NOT_SUPPORTED", "ok"]
 
 
-def test_cuda_requested_without_cuda_falls_back_to_cpu_with_a_note(
+def test_cuda_without_cuda_is_an_error_and_auto_falls_back_with_a_note(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert resolve_device("auto").device.type == "cpu" and not resolve_device("auto").note
-    choice = resolve_device("cuda:1")
-    assert choice.device.type == "cpu" and "CUDA is not available" in choice.note
-    (row,) = measure_latency("resnet20", [1], device="cuda", **FAST)
-    assert row.ok and row.env["device"] == "cpu" and row.env["requested_device"] == "cuda"
-    assert "measured on the CPU instead" in row.env["note"]
-    assert "note: CUDA is not available" in env_stamp([row.env])
+    for device in ("cuda", "cuda:1"):
+        with pytest.raises(ArchprobeError, match="CUDA is not available"):
+            resolve_device(device)
+    with pytest.raises(ArchprobeError, match="use --device cpu"):
+        measure_latency("resnet20", [1], device="cuda", **FAST)
+    choice = resolve_device("auto")
+    assert choice.device.type == "cpu" and "measuring on the CPU" in choice.note
+    (row,) = measure_latency("resnet20", [1], device="auto", **FAST)
+    assert row.ok and row.env["device"] == "cpu" and row.env["requested_device"] == "auto"
+    assert "note: --device auto: no CUDA device" in env_stamp([row.env])
+    assert "cudnn_benchmark" not in env_stamp([row.env])
 
 
 @pytest.mark.parametrize("device", ["tpu", "mps", "nonsense"])
@@ -145,20 +153,35 @@ def row(model: str, batch: int, median: float, iqr: float, status: str = "ok") -
     return LatencyRow(model, batch, median, iqr, batch / median, status, {"batch": batch})
 
 
-def test_throughput_ratio_propagates_relative_iqrs() -> None:
+def timed(model: str, batch: int, samples: list[float]) -> LatencyRow:
+    median = sorted(samples)[len(samples) // 2]
+    return LatencyRow(model, batch, median, 0.0, batch / median, "ok", {}, tuple(samples))
+
+
+def test_throughput_ratio_is_paired_with_an_interval_and_nan_for_failures() -> None:
     rows = [
-        row("base", 1, 2.0, 0.2),
-        row("other", 1, 1.0, 0.05),
+        timed("base", 1, [2.0, 2.2, 1.8, 2.0, 2.4]),
+        timed("other", 1, [1.0, 1.1, 0.9, 1.0, 1.2]),  # half the time in every round
         row("base", 8, 4.0, 0.4),
         row("other", 8, math.nan, math.nan, "oom"),
     ]
     first, failed = throughput_ratios(rows)
-    assert (first.model, first.baseline, first.batch) == ("other", "base", 1)
-    assert first.ratio == pytest.approx(2.0)  # twice the throughput
-    assert first.iqr == pytest.approx(2.0 * math.sqrt(0.1**2 + 0.05**2))
-    assert failed.batch == 8 and math.isnan(failed.ratio)
+    assert (first.model, first.baseline, first.batch, first.paired) == ("other", "base", 1, True)
+    assert (first.ratio, first.low, first.high) == pytest.approx((2.0, 2.0, 2.0))
+    assert first.significant and first.verdict == "faster"
+    assert failed.batch == 8 and math.isnan(failed.ratio) and failed.verdict == "—"
     assert throughput_ratios(rows, baseline="other")[0].ratio == pytest.approx(0.5)
     assert throughput_ratios([]) == []
+
+
+def test_rows_of_other_rounds_get_an_unpaired_interval_and_rows_without_samples_none() -> None:
+    a = timed("base", 1, [1.0, 1.1, 0.9, 1.05])
+    b = timed("other", 1, [1.0, 0.95, 1.1])
+    (ratio,) = throughput_ratios([a, b])
+    assert not ratio.paired and ratio.low < 1 < ratio.high
+    assert ratio.verdict == "no significant difference" and not ratio.significant
+    (bare,) = throughput_ratios([row("base", 1, 2.0, 0.1), row("other", 1, 1.0, 0.1)])
+    assert bare.ratio == 2.0 and math.isnan(bare.low) and bare.verdict == "no interval"
 
 
 def test_rows_become_measured_results_entries() -> None:
@@ -170,11 +193,16 @@ def test_rows_become_measured_results_entries() -> None:
     assert rows[0].throughput_iqr == pytest.approx(4 * 0.01 / 0.5**2)
 
 
-def test_latency_table_shows_ratio_iqr_and_failures() -> None:
-    rows = [row("base", 1, 2e-3, 1e-4), row("other", 1, 1e-3, 5e-5), row("other", 2, 1.0, 0, "oom")]
-    text = to_text(latency_table(rows, throughput_ratios(rows)))
-    assert "2 ms ± 100 µs" in text and "1 (baseline)" in text and "2.000 ± 0.141" in text
-    assert "oom" in text
+def test_latency_table_shows_interval_verdict_flags_and_failures() -> None:
+    rows = [
+        timed("base", 1, [2e-3, 2.1e-3, 1.9e-3, 2e-3]),
+        timed("other", 1, [1e-3, 1.5e-3, 0.6e-3, 1e-3]),  # IQR 30% of the median: noisy
+        row("other", 2, 1.0, 0, "oom"),
+    ]
+    text = to_text(latency_table(rows, throughput_ratios(rows)), width=200)
+    assert "1 (baseline)" in text and "2.000 [" in text and "faster" in text
+    assert "ok · noisy" in text and "oom" in text and "noisy: IQR above 10%" in text
+    assert "95% bootstrap interval" in text
 
 
 def test_progress_bar_yields_a_callback() -> None:
@@ -196,4 +224,4 @@ def test_cuda_fp16_channels_last_rows() -> None:
 def test_real_cuda_oom_then_recovers() -> None:
     # 65536 images: conv1's output alone is 65536·64·112²·4 B ≈ 210 GB, more than any GPU holds.
     rows = measure_latency("resnet18", [1, 65536, 2], "cuda", **FAST)
-    assert [r.status for r in rows] == ["ok", "oom", "ok"]
+    assert [r.status[:9] for r in rows] == ["ok", "too large", "ok"]  # refused, not allocated

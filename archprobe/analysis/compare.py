@@ -138,18 +138,13 @@ class Measure:
     latency: bool = False  # median and IQR per batch (torch.utils.benchmark)
     roofline: bool = False  # per-layer intensity, bound and profiled time, at the largest batch
     batches: tuple[int, ...] = (1,)
-    device: str = "auto"  # auto = cuda when available, else cpu; cuda without CUDA: cpu + note
+    device: str = "auto"  # auto = cuda when available, else cpu + note; cuda without CUDA: error
     dtype: str = "fp32"  # fp32 | fp16 | bf16 (autocast)
     channels_last: bool = False
     compile: bool = False  # torch.compile before timing
     optimizer: str = "sgd_momentum"  # sgd | sgd_momentum | adam (training memory)
-    min_run_time: float = 0.5  # seconds of timing per (model, batch)
-
-
-def _counters(models: Sequence[Analysis]) -> tuple[Reconciliation, ...]:
-    from archprobe.analysis.counters.reconcile import reconcile
-
-    return tuple(reconcile(a.spec) for a in models)
+    min_run_time: float = 0.5  # seconds of timing per (model, batch), finite, at most 600
+    threads: int | None = None  # CPU intra-op threads (default: one per physical core)
 
 
 def _memory_device(m: Measure) -> str:
@@ -193,32 +188,51 @@ def _latency(
     m: Measure,
     progress: Progress | None,
 ) -> LatencyReport:
-    """Every (model or spec, extra arguments of ``measure_latency``) at every batch."""
-    from archprobe.analysis.timing.latency import LatencyReport, measure_latency
+    """Every (model or spec, extra arguments of ``latency.Target``) at every batch, all timed
+    in the same interleaved rounds (ratios come from paired rounds)."""
+    from archprobe.analysis.timing.latency import LatencyReport, Target, measure_latencies
 
-    rows = []
-    for target, extra in targets:
-        rows += measure_latency(
-            target, m.batches, m.device, m.dtype, m.channels_last, m.compile, m.min_run_time,
-            progress, **extra,
-        )  # fmt: skip
+    found = [Target(target, **extra) for target, extra in targets]
+    rows = measure_latencies(
+        found, m.batches, m.device, m.dtype, m.channels_last, m.compile, m.min_run_time,
+        progress, threads=m.threads,
+    )  # fmt: skip
     return LatencyReport.of(rows, baseline)
 
 
-def _roofline(models: Sequence[Analysis], m: Measure) -> tuple[RooflineReport, ...]:
-    from archprobe.analysis.timing.ceilings import device_ceilings
-    from archprobe.analysis.timing.devices import math_mode
-    from archprobe.analysis.timing.env import check_dtype, resolve_device, tf32_enabled
-    from archprobe.analysis.timing.roofline import roofline
+def _roofline(
+    models: Sequence[Analysis], m: Measure, progress: Progress | None
+) -> tuple[RooflineReport, ...]:
+    """Every model profiled in the same interleaved rounds at the largest batch, against one
+    set of ceilings (``roofline_measure.rooflines``)."""
+    from archprobe.analysis.timing.roofline_measure import rooflines
 
-    device = resolve_device(m.device).device
-    ceilings = device_ceilings(device, m.dtype, math_mode(check_dtype(m.dtype), device.type,
-                                                          tf32_enabled()))  # fmt: skip
     batch = max(m.batches)
-    return tuple(
-        roofline(a.spec, batch, m.device, m.dtype, m.channels_last, ceilings=ceilings)
-        for a in models
-    )
+    found = rooflines([a.spec for a in models], batch, m.device, m.dtype, m.channels_last,
+                      progress=progress)  # fmt: skip
+    return tuple(found)
+
+
+def _check_device(m: Measure) -> None:
+    """Resolve the device before any work when something will be measured: ``--device cuda``
+    without CUDA fails here, in one line, not after minutes of counting."""
+    if m.latency or m.roofline or m.measure_memory:
+        from archprobe.analysis.timing.env import resolve_device
+
+        resolve_device(m.device)
+
+
+def _counted(models: Sequence[Analysis], progress: Progress | None) -> tuple[Reconciliation, ...]:
+    from archprobe.analysis.counters.reconcile import reconcile
+
+    out = []
+    for a in models:
+        if progress is not None:
+            progress(f"counters: {a.name} (FlopCounterMode, fvcore, thop)", 0)
+        out.append(reconcile(a.spec))
+        if progress is not None:
+            progress(f"counters: {a.name} done", 1)
+    return tuple(out)
 
 
 def _compare_modules(refs: list[str], m: Measure, progress: Progress | None) -> Comparison:
@@ -248,6 +262,11 @@ def _compare_modules(refs: list[str], m: Measure, progress: Progress | None) -> 
     return Comparison(latency=latency, profiles=tuple(profiles))
 
 
+def progress_total(models: int, m: Measure) -> int:
+    """How many steps :func:`compare` reports through ``progress`` for ``models`` models."""
+    return models * (m.counters + m.latency * len(m.batches) + m.roofline)
+
+
 def compare(
     refs: Sequence[ArchSpec | str | Path],
     dtype_bytes: int = 4,
@@ -262,20 +281,23 @@ def compare(
         dtype_bytes: bytes per element for the byte metrics (4 = fp32).
         measure: optional counters and measurements; each lands in its field of the
             comparison and its rows join ``results``.
-        progress: called as ``progress(description, advance)`` while latency is measured.
+        progress: called as ``progress(description, advance)`` while counters, latency and
+            the roofline run; advance 1 per model counted, (model, batch) timed, model
+            profiled (:func:`progress_total` of them).
     """
     if len(refs) < 2:
         raise ArchprobeError("compare needs at least two models, e.g. `compare resnet50 resnext50`")
     m = measure or Measure()
+    _check_device(m)
     if any(isinstance(r, str) and is_module_ref(r) for r in refs):
         return _compare_modules([str(r) for r in refs], m, progress)
     models = tuple(analyze_spec(r, dtype_bytes) for r in refs)
     _unique_names([a.name for a in models])
-    counters = _counters(models) if m.counters else ()
+    counters = _counted(models, progress) if m.counters else ()
     memory = _memory(models, m) if m.memory or m.measure_memory else ()
     specs: list[tuple[Any, dict[str, Any]]] = [(a.spec, {}) for a in models]
     latency = _latency(specs, models[0].name, m, progress) if m.latency else None
-    roofline = _roofline(models, m) if m.roofline else ()
+    roofline = _roofline(models, m, progress) if m.roofline else ()
     reference = () if roofline else tuple(
         analytic_roofline(a, 1, "fp32", REFERENCE_CEILINGS) for a in models
     )  # fmt: skip

@@ -57,7 +57,8 @@ UNITS = {
     "ridge_macs_per_byte": "MAC/B",
     # latency ratios to the baseline (LatencyReport.to_results)
     "throughput_ratio": "ratio",
-    "throughput_ratio_iqr": "ratio",
+    "throughput_ratio_low": "ratio",  # its 95% bootstrap interval
+    "throughput_ratio_high": "ratio",
     # sweeps and the width solver (sweep/results.py)
     "train_peak_bytes": "B",
     "train_peak_predicted_bytes": "B",

@@ -112,12 +112,29 @@ def measure_options(
 
 
 def run_compare(specs: Sequence[str], options: Measure) -> Comparison:
-    """The library's ``compare``, with a progress bar (on stderr) while latency is measured."""
-    from archprobe.analysis.compare import compare
+    """The library's ``compare``, with a progress bar (on stderr) while counters, latency or
+    the roofline run, and the device fallback of ``--device auto`` said before any table."""
+    from archprobe.analysis.compare import compare, progress_total
 
-    if not options.latency:
+    warn_device(options)
+    total = progress_total(len(specs), options)
+    if not total:
         return compare(list(specs), measure=options)
     from archprobe.report.terminal.latency import progress_bar
 
-    with progress_bar(len(specs) * len(options.batches), err) as progress:
+    with progress_bar(total, err) as progress:
         return compare(list(specs), measure=options, progress=progress)
+
+
+def warn_device(options: Measure) -> None:
+    """``warning: --device auto: no CUDA device, measuring on the CPU`` on stderr when a
+    measurement will run on a device other than the one a user of ``auto`` may expect."""
+    if options.device != "auto" or not (
+        options.latency or options.roofline or options.measure_memory
+    ):
+        return
+    from archprobe.analysis.timing.env import resolve_device
+
+    note = resolve_device("auto").note
+    if note:
+        err.print(f"warning: {note}")

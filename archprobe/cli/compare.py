@@ -25,6 +25,7 @@ from archprobe.cli.options import (
     PlainOpt,
     RooflineOpt,
     SpecsArg,
+    ThreadsOpt,
 )
 
 
@@ -41,6 +42,7 @@ def compare(
     compile: CompileOpt = False,
     optimizer: OptimizerOpt = "sgd_momentum",
     min_time: MinTimeOpt = 0.5,
+    threads: ThreadsOpt = None,
     json_path: JsonOpt = None,
     csv_path: CsvOpt = None,
     md_path: MdOpt = None,
@@ -59,6 +61,7 @@ def compare(
     options = measure_options(
         measure, batch, dtype, optimizer, counters=counters, memory=memory, roofline=roofline,
         device=device, channels_last=channels_last, compile=compile, min_run_time=min_time,
+        threads=threads,
     )  # fmt: skip
     files = Outputs(json=json_path, csv=csv_path, md=md_path, html=html_path, console=out,
                     plain=plain)  # fmt: skip

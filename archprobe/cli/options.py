@@ -125,8 +125,25 @@ CompileOpt = Annotated[bool, typer.Option("--compile", help="torch.compile befor
 OptimizerOpt = Annotated[
     str, typer.Option("--optimizer", help="Training memory: sgd, sgd_momentum or adam.")
 ]
+
+
+def _finite(value: float) -> float:
+    """A usage error for NaN (click's range check lets NaN through: every comparison is False)."""
+    if value != value:
+        raise typer.BadParameter("nan; expected seconds between 0.01 and 600")
+    return value
+
+
 MinTimeOpt = Annotated[
-    float, typer.Option("--min-time", min=0.01, help="Seconds of timing per model and batch.")
+    float,
+    typer.Option(
+        "--min-time", min=0.01, max=600.0, callback=_finite,
+        help="Seconds of timed rounds per model and batch (0.01 to 600).",
+    ),
+]  # fmt: skip
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option("--threads", min=1, help="CPU intra-op threads (default: one per physical core)."),
 ]
 JsonOpt = Annotated[
     Path | None,

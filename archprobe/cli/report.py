@@ -27,6 +27,7 @@ from archprobe.cli.options import (
     ReportMemoryOpt,
     RooflineOpt,
     SpecsArg,
+    ThreadsOpt,
 )
 
 
@@ -47,6 +48,7 @@ def report(
     compile: CompileOpt = False,
     optimizer: OptimizerOpt = "sgd_momentum",
     min_time: MinTimeOpt = 0.5,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Write a comparison report: self-contained HTML with plots, Markdown, CSV or JSON rows.
 
@@ -61,6 +63,7 @@ def report(
     options = measure_options(
         measure, batch, dtype, optimizer, counters=counters, memory=memory, roofline=roofline,
         device=device, channels_last=channels_last, compile=compile, min_run_time=min_time,
+        threads=threads,
     )  # fmt: skip
     with user_errors():
         write_outputs(assemble(run_compare(specs, options)), files, announce)

@@ -127,7 +127,29 @@ def _profile_sections(c: Comparison) -> list[Section]:
     parts: list[RenderableType] = [aligned_table(c.results, names, m) for m in ("macs", "params")]
     for p in c.profiles:
         parts += [category_table(p), "\n".join(profile_lines(p))]
+    parts.append(absent_for_modules(c))
     return [Section("profiles", "profiles", tuple(parts))]
+
+
+ABSENT_FOR_MODULES = (
+    ("stages and totals", "they sum a spec's stages; the aligned tables above hold the counts "
+     "by module path"),
+    ("counters", "the reconciliation checks analytic counts, which need a spec; the dispatch "
+     "counts above are the profile-based count"),
+    ("predicted memory", "the prediction replays a spec's op graph (measured memory: "
+     "--measure memory)"),
+    ("roofline", "per-layer intensity needs each layer's analytic MACs and bytes from a spec"),
+    ("check findings and resolved specs", "the design rules read a spec"),
+)  # fmt: skip
+"""What a report of specs has and one with a ``pkg.mod:factory`` module lacks, and why."""
+
+
+def absent_for_modules(c: Comparison) -> str:
+    """One line per section a spec report has and this one lacks (some model is a module, so
+    every model was profiled at dispatch level instead)."""
+    modules = [p.name for p in c.profiles if ":" in p.name]
+    head = f"absent because {', '.join(modules) or 'a model'} is a module, not a spec:"
+    return "\n".join([head, *(f"{name}: {why}" for name, why in ABSENT_FOR_MODULES)])
 
 
 def _counters(c: Comparison) -> Section | None:
@@ -159,13 +181,24 @@ def _roofline(c: Comparison) -> Section | None:
     (no ``--roofline``) is drawn in the HTML only."""
     if not c.roofline:
         return Section("roofline", "roofline", markdown=()) if c.reference_roofline else None
-    from archprobe.report.terminal.latency import grouped_conv_summary, roofline_stage_table
+    from archprobe.report.terminal.latency import (
+        grouped_conv_summary,
+        roofline_stage_table,
+        time_accounting,
+    )
 
     reports = c.roofline
     parts: list[RenderableType] = [roofline_stage_table(reports)]
     for other in reports[1:]:
         parts += grouped_conv_summary(reports[0], other)
+    parts += time_accounting(reports, _latency_at(c, reports[0].batch))
     return Section("roofline", "roofline", tuple(parts))
+
+
+def _latency_at(c: Comparison, batch: int) -> dict[str, float]:
+    """The measured latency median of each model at ``batch`` (ok rows only)."""
+    rows = c.latency.rows if c.latency is not None else ()
+    return {r.model: r.median_s for r in rows if r.batch == batch and r.ok}
 
 
 MEASURED: tuple[Callable[[Comparison], Section | None], ...] = (

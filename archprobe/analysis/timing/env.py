@@ -13,6 +13,7 @@ from typing import Any, Literal, cast
 
 import torch
 
+from archprobe.analysis.timing.host import host_facts, physical_cores
 from archprobe.errors import ArchprobeError
 
 Dtype = Literal["fp32", "fp16", "bf16"]
@@ -27,14 +28,22 @@ class DeviceChoice:
     note: str = ""
 
 
+AUTO_FALLBACK = "--device auto: no CUDA device, measuring on the CPU"
+
+
 def resolve_device(device: str = "auto") -> DeviceChoice:
-    """``auto`` is CUDA when available, else the CPU; ``cuda`` without CUDA falls back to the CPU.
+    """``auto`` is CUDA when available, else the CPU with a note saying so (the CLI prints it
+    as a warning before any table); an explicit device is that device or an error, never a
+    silent fallback (a CPU number under a "cuda" heading is worse than no number).
 
     Raises:
-        ArchprobeError: for a device torch does not know, or a CUDA index that does not exist.
+        ArchprobeError: for a device torch does not know, ``cuda`` without CUDA, or a CUDA
+            index that does not exist.
     """
     if device == "auto":
-        return DeviceChoice(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+        if torch.cuda.is_available():
+            return DeviceChoice(torch.device("cuda"))
+        return DeviceChoice(torch.device("cpu"), AUTO_FALLBACK)
     try:
         dev = torch.device(device)
     except RuntimeError:
@@ -42,8 +51,10 @@ def resolve_device(device: str = "auto") -> DeviceChoice:
     if dev.type not in ("cpu", "cuda"):
         raise ArchprobeError(f"device {device!r}: only cpu and cuda are supported")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        note = f"CUDA is not available (torch {torch.__version__}): measured on the CPU instead"
-        return DeviceChoice(torch.device("cpu"), note)
+        raise ArchprobeError(
+            f"--device {device}: CUDA is not available (torch {torch.__version__}); "
+            "use --device cpu or --device auto"
+        )
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise ArchprobeError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
     return DeviceChoice(dev)
@@ -125,30 +136,54 @@ def cudnn_benchmark(enabled: bool | None) -> Iterator[None]:
         torch.backends.cudnn.benchmark = previous
 
 
+def cpu_threads(threads: int | None) -> int:
+    """Intra-op threads for a CPU measurement: ``threads`` if given, else one per physical
+    core (a hyper-thread sibling shares its core's FMA units, and oversubscribed threads make
+    timings noisy)."""
+    if threads is not None:
+        if threads < 1:
+            raise ArchprobeError(f"threads {threads}: expected a positive number")
+        return threads
+    return physical_cores()
+
+
+@contextmanager
+def intra_op_threads(threads: int) -> Iterator[None]:
+    """``torch.set_num_threads(threads)`` for the block, the previous count restored after."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def measurement_env(
     choice: DeviceChoice, dtype: str, channels_last: bool, **extra: Any
 ) -> dict[str, Any]:
     """What a measured number depends on, as flat scalars (one DataFrame column each).
 
     ``extra`` adds or overrides keys (batch, threads, compile, ...). Call it while the settings
-    it reads (``cudnn.benchmark``, TF32) are the ones being measured.
+    it reads (``cudnn.benchmark``, TF32, the thread count) are the ones being measured. CUDA rows
+    carry the CUDA, driver and cuDNN versions and cuDNN's settings; CPU rows the host's threads,
+    affinity, physical cores, governor and turbo (:func:`host.host_facts`), and no CUDA keys.
     """
     env: dict[str, Any] = {
         "device": choice.device.type,
         "device_name": device_name(choice.device),
         "torch": torch.__version__,
-        "cuda": torch.version.cuda or "",
-        "cudnn": torch.backends.cudnn.version() or "",  # type: ignore[no-untyped-call]
         "dtype": dtype,
         "autocast": dtype != "fp32",
         "layout": "channels_last" if channels_last else "contiguous",
-        "threads": torch.get_num_threads(),
-        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
-        "tf32": tf32_enabled(),
-        **extra,
     }
-    if choice.device.type == "cuda":
-        env["driver"] = cuda_driver()
+    if choice.device.type == "cuda":  # settings that exist only for CUDA rows
+        env.update(cuda=torch.version.cuda or "", driver=cuda_driver(),
+                   cudnn=torch.backends.cudnn.version() or "",  # type: ignore[no-untyped-call]
+                   cudnn_benchmark=bool(torch.backends.cudnn.benchmark), tf32=tf32_enabled(),
+                   threads=torch.get_num_threads())  # fmt: skip
+    else:
+        env.update(host_facts(torch.get_num_threads()))
+    env.update(extra)
     if choice.note:
         env["note"] = choice.note
     return env

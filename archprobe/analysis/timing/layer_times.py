@@ -4,7 +4,9 @@ opened and closed by hooks that never outlive the measurement (torch imported la
 from __future__ import annotations
 
 import math
+import os
 import statistics
+import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -64,6 +66,31 @@ def profiler_ranges(model: nn.Module, scopes: Iterable[str]) -> Iterator[None]:
             stack.pop().__exit__(None, None, None)
 
 
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block: torch's profiler (kineto) prints
+    ``USDT: ... profiler_start`` / ``profiler_stop`` from C++ on every start and stop, past
+    Python's ``sys.stderr``. Python-level writes (a progress bar's refresh) resume afterwards.
+    ``ARCHPROBE_DEBUG=1`` keeps the chatter."""
+    if os.environ.get("ARCHPROBE_DEBUG") == "1":
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (an embedding host): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def layer_times(
     model: nn.Module, x: torch.Tensor, scopes: Sequence[str], iters: int = 5
 ) -> dict[str, float]:
@@ -83,7 +110,7 @@ def layer_times(
     with warnings.catch_warnings():
         # torch >= 2.10 warns that a profile without a schedule keeps one cycle: that is all we use
         warnings.filterwarnings("ignore", message=".*Profiler clears events")
-        with profiler_ranges(model, scopes), profile(activities=activities) as prof:
+        with quiet_stderr(), profiler_ranges(model, scopes), profile(activities=activities) as prof:
             for _ in range(iters):
                 with record_function(FORWARD):
                     model(x)

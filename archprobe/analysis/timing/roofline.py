@@ -29,20 +29,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from archprobe.analysis.analytic import Analysis, analyze_spec
 from archprobe.analysis.results import Entry, Results
-from archprobe.analysis.timing.ceilings import device_ceilings
 from archprobe.analysis.timing.devices import DeviceCeilings, MathMode, math_mode
-from archprobe.analysis.timing.layer_times import FORWARD, layer_times
+from archprobe.analysis.timing.layer_times import FORWARD
 from archprobe.graph.facts import Leaf
 from archprobe.graph.nodes import Graph
 from archprobe.graph.ops import Conv
 from archprobe.spec.schema import ArchSpec
-
-if TYPE_CHECKING:
-    pass
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
 Bound = Literal["compute", "memory"]
@@ -80,6 +76,20 @@ class LayerRoofline:
         """FLOPs (2×MAC) per byte moved: the x axis of a roofline plot."""
         return 2 * self.intensity
 
+    @property
+    def below_bound(self) -> bool:
+        """Measured faster than the roofline allows: a measurement-attribution error (the
+        profiler gave this range less than its kernels' time, or caches served traffic the
+        no-reuse byte count sends to DRAM), never a performance above the ceiling."""
+        return self.measured_s is not None and self.measured_s < self.attainable_s
+
+    @property
+    def achieved_flops(self) -> float | None:
+        """FLOP/s attained (2·MACs / measured); None when unmeasured or :attr:`below_bound`."""
+        if self.measured_s is None or self.below_bound or self.measured_s <= 0:
+            return None
+        return 2 * self.macs / self.measured_s
+
 
 @dataclass(frozen=True)
 class Group:
@@ -91,6 +101,14 @@ class Group:
     bytes: int
     attainable_s: float
     measured_s: float | None
+    below_bound: int = 0
+
+    @property
+    def bound_summary(self) -> str:
+        """``memory-bound: 0 of 3 layers``."""
+        return f"memory-bound: {self.memory_bound} of {self.layers} layer" + "s" * (
+            self.layers != 1
+        )
 
     @property
     def intensity(self) -> float:
@@ -102,8 +120,9 @@ class Group:
         measured = [r.measured_s for r in rows]
         total = None if None in measured or not rows else sum(m for m in measured if m is not None)
         bound = sum(r.bound == "memory" for r in rows)
+        flagged = sum(r.below_bound for r in rows)
         return cls(len(rows), bound, sum(r.macs for r in rows), sum(r.bytes for r in rows),
-                   sum(r.attainable_s for r in rows), total)  # fmt: skip
+                   sum(r.attainable_s for r in rows), total, flagged)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -127,6 +146,17 @@ class RooflineReport:
     layers: tuple[LayerRoofline, ...]
     env: Mapping[str, Any] = field(default_factory=dict)
     forward_s: float | None = None  # the profiled forward pass: every kernel, not only the layers
+    latency_s: float | None = None  # unprofiled end-to-end median of the interleaved warm-up
+
+    @property
+    def layers_s(self) -> float | None:
+        """Sum of the conv and linear layers' measured times (None unless all are measured)."""
+        return sum(r.measured_s or 0.0 for r in self.layers) if self.measured else None
+
+    @property
+    def below_bound(self) -> list[LayerRoofline]:
+        """Layers measured faster than their bound (attribution errors: see LayerRoofline)."""
+        return [r for r in self.layers if r.below_bound]
 
     @property
     def ridge_flops_per_byte(self) -> float:
@@ -150,11 +180,15 @@ class RooflineReport:
             out.append(StageRoofline(label, Group.of(rows), Group.of(k3)))
         return out
 
-    def with_times(self, seconds: Mapping[str, float], env: Mapping[str, Any]) -> RooflineReport:
-        """A copy with measured times (by scope, the forward under :data:`FORWARD`) and env."""
+    def with_times(
+        self, seconds: Mapping[str, float], env: Mapping[str, Any], latency_s: float | None = None
+    ) -> RooflineReport:
+        """A copy with measured times (by scope, the forward under :data:`FORWARD`), env and
+        the unprofiled end-to-end latency."""
         layers = tuple(replace(r, measured_s=seconds[r.scope]) for r in self.layers)
         forward = seconds.get(FORWARD)
-        return replace(self, layers=layers, env={**self.env, **env}, forward_s=forward)
+        return replace(self, layers=layers, env={**self.env, **env}, forward_s=forward,
+                       latency_s=latency_s)  # fmt: skip
 
     def to_results(self) -> Results:
         """The report as entries, for the whole batch (``env["batch"]``); per model (scope "",
@@ -170,6 +204,10 @@ class RooflineReport:
         out.append(Entry(self.model, "", "roofline", "analytic", peaks, ceilings))
         if self.forward_s is not None:
             timed = {"forward_s": self.forward_s}
+            if self.layers_s is not None:
+                timed["layers_s"] = self.layers_s
+            if self.latency_s is not None:
+                timed["latency_s"] = self.latency_s
             out.append(Entry(self.model, "", "roofline", "measured", timed, self.env))
         for r in self.layers:
             where = {"stage": r.stage, "layer": r.op}
@@ -179,8 +217,11 @@ class RooflineReport:
                              {**env, **where, "bound": r.bound}))  # fmt: skip
             if r.measured_s is not None:
                 timed = {"measured_s": r.measured_s}
+                if r.achieved_flops is not None:
+                    timed["achieved_flops"] = r.achieved_flops
+                flag = {"below_bound": r.below_bound}
                 out.append(Entry(self.model, r.scope, r.kind, "measured", timed,
-                                 {**self.env, **where}))  # fmt: skip
+                                 {**self.env, **where, **flag}))  # fmt: skip
         return Results(out)
 
 
@@ -247,36 +288,9 @@ def roofline(
     iters: int = 5,
     ceilings: DeviceCeilings | None = None,
 ) -> RooflineReport:
-    """Per-layer roofline of a model on a device, with profiler-measured layer times.
+    """One model's roofline: :func:`roofline_measure.rooflines` of a single model (measured
+    unless ``measure`` is False; see there for the arguments)."""
+    from archprobe.analysis.timing.roofline_measure import rooflines
 
-    Args:
-        ref: a spec, or a catalog name / YAML path.
-        batch: images per forward pass.
-        device: as ``env.resolve_device`` (no CUDA: the CPU, with a note).
-        dtype: "fp32", or "fp16"/"bf16" under autocast. fp32 convolutions on CUDA use the TF32
-            peak while ``torch.backends.cudnn.allow_tf32`` is True (PyTorch's default).
-        channels_last: measure the model and input in NHWC.
-        measure: profile per-layer times (eager mode; ``torch.compile`` fuses layers away).
-        iters: profiled forward passes; each layer's time is their median.
-        ceilings: the device's ceilings (default: :func:`device_ceilings`, measured per call on
-            an unknown device; pass one object to every model of a comparison).
-    """
-    from archprobe.analysis.timing import env as torch_env
-    from archprobe.analysis.timing import latency
-
-    a = analyze_spec(ref)
-    choice = torch_env.resolve_device(device)
-    math = math_mode(torch_env.check_dtype(dtype), choice.device.type, torch_env.tf32_enabled())
-    ceil = ceilings or device_ceilings(choice.device, dtype, math)
-    report = analytic_roofline(a, batch, dtype, ceil, math)
-    if not measure:
-        return report
-    model = latency.prepare_model(a.spec, choice.device, channels_last)
-    x = latency.make_input(a.spec, batch, choice.device, channels_last)
-    scopes = [r.scope for r in report.layers]
-    with torch_env.cudnn_benchmark(True), torch_env.inference_context(choice.device, dtype):
-        for _ in range(2):  # warm-up: cuDNN autotuning and allocator growth stay unprofiled
-            model(x)
-        times = layer_times(model, x, scopes, iters)
-        env = torch_env.measurement_env(choice, dtype, channels_last, batch=batch, iters=iters)
-    return report.with_times(times, env)
+    (report,) = rooflines([ref], batch, device, dtype, channels_last, measure, iters, ceilings)
+    return report

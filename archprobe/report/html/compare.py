@@ -134,15 +134,22 @@ def roofline_figure(reports: Sequence[RooflineReport], where: str) -> go.Figure:
 def measured_roofline_figure(reports: Sequence[RooflineReport]) -> go.Figure:
     """Attained FLOP/s (2·MACs / measured time) against FLOP/B, under the device's roof."""
     fig = go.Figure()
+    flagged = 0
     for i, rep in enumerate(reports):
-        layers = [r for r in rep.layers if r.measured_s]
+        # a layer measured below its bound is an attribution error, never an achieved point
+        layers = [r for r in rep.layers if r.achieved_flops is not None]
+        flagged += len(rep.below_bound)
         fig.add_trace(go.Scatter(
             x=[r.flops_per_byte for r in layers],
-            y=[2 * r.macs / r.measured_s for r in layers if r.measured_s], mode="markers",
+            y=[r.achieved_flops for r in layers], mode="markers",
             name=rep.model, text=[_layer_text(r) for r in layers],
             marker={"color": COLORS[i % len(COLORS)], "size": 8, "opacity": 0.75},
             hovertemplate="%{text}<br>%{y:,.4s} FLOP/s<extra></extra>",
         ))  # fmt: skip
+    if flagged:
+        fig.add_annotation(text=f"{flagged} layer(s) measured below their bound: not drawn "
+                           "(attribution errors)", xref="paper", yref="paper", x=0, y=1.06,
+                           showarrow=False, font={"size": 11})  # fmt: skip
     base = reports[0]
     peak, bw = base.ceilings.flops(base.math), base.ceilings.bandwidth
     xs = [0.1 * 1.2**k for k in range(80)]

@@ -85,12 +85,11 @@ def memory_section(page: Page, report: Report) -> None:
 
 def roofline_tables_html(report: Report) -> list[str]:
     """The per-stage 3×3 roofline table and, for each other model, one sentence per stage."""
-    from archprobe.report.terminal.latency import grouped_conv_summary
-
     reports = report.comparison.roofline
     parts = tables_of(report, "roofline")
-    for other in reports[1:]:
-        lines = grouped_conv_summary(reports[0], other)
+    section = report.section("roofline")
+    lines = [p for p in section.terminal if isinstance(p, str)] if section else []
+    if reports and lines:  # the per-stage sentences and the time accounting
         parts.append("<ul>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>")
     return parts
 
