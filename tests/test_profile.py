@@ -41,7 +41,7 @@ def _same(a: dict[str, object], b: dict[str, object]) -> bool:
 
 
 def test_functional_cnn_hand_counts() -> None:
-    p = profile(FunctionalCNN(), input_shape=(1, 2, 4, 4))
+    p = profile(FunctionalCNN(), input_shape=(1, 2, 4, 4), backward=True)
     assert p.device == "meta" and p.uncounted == () and p.match is None
     assert p.total("params") == 36 + 6
     assert p.by_op("macs") == {"conv": 2 * 2 * 9 * 16, "linear": 2 * 3}

@@ -154,7 +154,7 @@ def test_cpu_sdpa_forward_and_backward_use_torchs_formulas() -> None:
     """QK^T and AV forward; backward as torch counts its flash kernels: the scores recomputed,
     then dV, dP, dQ and dK, five products of B·H·L·L·d multiply-adds."""
     b, h, n, d = 2, 2, 10, 16
-    p = profile(SDPA(), input_shape=(b, h, n, d), device="cpu")
+    p = profile(SDPA(), input_shape=(b, h, n, d), device="cpu", backward=True)
     product = b * h * n * n * d
     assert p.total("macs") == 2 * product and p.total("flops_bwd") == 2 * 5 * product
     rec = record(SDPA(), torch.randn(b, h, n, d))

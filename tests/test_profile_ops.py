@@ -38,7 +38,7 @@ def test_activations_are_pointwise_act(name: str, device: str) -> None:
     """One element op per output element, in the "act" category (hardswish and the in-place
     mish_ carry no pointwise tag in torch: they were uncounted "other" before)."""
     model = nn.Sequential(nn.Linear(4, 4), ACTIVATIONS[name])
-    p = profile(model, input_shape=(2, 4), device=device)
+    p = profile(model, input_shape=(2, 4), device=device, backward=True)
     assert p.uncounted == ()
     assert p.by_op("elem_ops") == {"act": 2 * 4}
     assert p.by_op("elem_ops_bwd").get("act", 0) > 0  # its backward is an activation too

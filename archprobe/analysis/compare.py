@@ -251,7 +251,7 @@ def _compare_modules(refs: list[str], m: Measure, progress: Progress | None) -> 
             spec = analyze_spec(ref).spec
             model, name = build(spec, device="cpu" if m.latency else "meta"), spec.name
         models.append(model)
-        profiles.append(profile(model, name=name, measure=memory, batches=m.batches,
+        profiles.append(profile(model, name=name, measure=memory, batches=m.batches, backward=True,
                                 measure_device=m.device, dtype=m.dtype))  # fmt: skip
     _unique_names([p.name for p in profiles])
     latency = None

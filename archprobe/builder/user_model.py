@@ -74,6 +74,8 @@ def _import(ref: str, mod_name: str) -> Any:
         sys.path.insert(0, cwd)
     try:
         return importlib.import_module(mod_name)
+    except (SystemExit, KeyboardInterrupt) as exc:  # not archprobe's exit: say whose it was
+        raise ArchprobeError(f"{ref}: importing {mod_name!r} {_stopped(exc)}") from exc
     except Exception as exc:  # the user's import error, shown with its own message
         raise ArchprobeError(
             f"{ref}: cannot import {mod_name!r}: {type(exc).__name__}: {exc}"
@@ -88,6 +90,8 @@ def _call(ref: str, factory: Any, kwargs: dict[str, Any]) -> Any:
 
     try:
         model = factory(**kwargs)
+    except (SystemExit, KeyboardInterrupt) as exc:
+        raise ArchprobeError(f"{ref}: the factory {_stopped(exc)}") from exc
     except Exception as exc:  # the factory's own error, shown with the arguments it got
         raise ArchprobeError(
             f"{ref}: the factory raised {type(exc).__name__}: {exc} (kwargs: {json.dumps(kwargs)})"
@@ -95,3 +99,14 @@ def _call(ref: str, factory: Any, kwargs: dict[str, Any]) -> Any:
     if not isinstance(model, nn.Module):
         raise ArchprobeError(f"{ref}: the factory returned {type(model).__name__}, not nn.Module")
     return model
+
+
+def _stopped(exc: SystemExit | KeyboardInterrupt) -> str:
+    """How user code stopped: a ``sys.exit`` (e.g. a script's ``main()`` or argparse run at
+    import) would otherwise end archprobe silently with the user's exit code."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "was interrupted (KeyboardInterrupt)"
+    return (
+        f"called sys.exit({exc.code!r}) (SystemExit); code run at import or by the factory "
+        'must not exit: guard a script\'s entry point with `if __name__ == "__main__":`'
+    )

@@ -135,7 +135,7 @@ def _analyze_module(
 
     model = load_module(ref, parse_kwargs(kwargs))
     shape = parse_shape(input_shape) if input_shape else None
-    p = profile(model, input_shape=shape, name=ref)
+    p = profile(model, input_shape=shape, name=ref, backward=True)
 
     def views() -> list[RenderableType]:
         return [scope_table(p), category_table(p), "\n".join(profile_lines(p))]

@@ -38,12 +38,12 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 from torch.utils.module_tracker import ModuleTracker
 
 from archprobe.analysis.counters.attention import FORMULAS, unfused_attention
 from archprobe.analysis.counters.conventions import op_category
+from archprobe.analysis.counters.meta_kernels import fast_meta
 from archprobe.analysis.counters.op_classes import (
     REDUCTIONS,
     activation,
@@ -59,14 +59,24 @@ Phase = Literal["fwd", "bwd"]
 Rule = Literal["free", "flops", "elem_out", "elem_in", "none"]
 
 
-def _numel(tree: Any) -> int:
-    return sum(t.numel() for t in tree_flatten(tree)[0] if isinstance(t, torch.Tensor))
-
-
-def _nbytes(tree: Any) -> int:
-    return sum(
-        t.numel() * t.element_size() for t in tree_flatten(tree)[0] if isinstance(t, torch.Tensor)
-    )
+def _sizes(tree: Any) -> tuple[int, int]:
+    """(elements, bytes) of every tensor in an op's arguments or outputs: tensors nested in
+    tuples, lists and dicts, as ``tree_flatten`` finds them (a plain walk: this runs for every
+    op, and pytree's generic flatten was the recorder's largest cost)."""
+    if isinstance(tree, torch.Tensor):
+        n = tree.numel()
+        return n, n * tree.element_size()
+    if isinstance(tree, (list, tuple)):
+        items: Any = tree
+    elif isinstance(tree, dict):
+        items = tree.values()
+    else:
+        return 0, 0
+    elems = nbytes = 0
+    for item in items:
+        e, b = _sizes(item)
+        elems, nbytes = elems + e, nbytes + b
+    return elems, nbytes
 
 
 def category(func: Any) -> str:
@@ -162,6 +172,33 @@ Recording = Mapping[Site, Tally]
 """Sites in first-call order, with what each cost."""
 
 
+FAILED_OP = "archprobe_failed_op"
+"""The attribute an error raised by an op gets: which op, on which shapes, in which module
+(torch's meta kernels word errors tersely: "Invalid channel dimensions")."""
+
+
+def _mark(exc: Exception, func: Any, args: tuple[Any, ...], scope: str) -> None:
+    if hasattr(exc, FAILED_OP):  # the innermost op named itself already
+        return
+    shapes = [str(tuple(a.shape)) for a in args if isinstance(a, torch.Tensor)]
+    where = f"in module {scope!r}" if scope else "in the root module's forward"
+    setattr(
+        exc, FAILED_OP, f"{func.overloadpacket} on {', '.join(shapes) or 'no tensors'}, {where}"
+    )
+
+
+_DECOMPOSES: dict[Any, bool] = {}
+
+
+def _decomposes(func: Any) -> bool:
+    """``func.decompose`` would return a decomposition (a CompositeImplicitAutograd kernel),
+    asked once per op: most ops have none, and entering the mode to learn so costs each call."""
+    known = _DECOMPOSES.get(func)
+    if known is None:
+        known = _DECOMPOSES[func] = bool(func._can_decompose())
+    return known
+
+
 # TorchDispatchMode is not fully annotated in torch, hence the no-untyped-call ignores.
 class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
     """Records every aten op run inside it into :attr:`sites` (a :data:`Recording`).
@@ -208,7 +245,11 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
                 self._parts[-1] = (self._parts[-1] or 0) + flops
             return out
         self._extra = False
-        out, flops = self._run(func, args, kwargs)
+        try:
+            out, flops = self._run(func, args, kwargs)
+        except Exception as exc:
+            _mark(exc, func, args, self.scope())
+            raise
         self._record(func, args, kwargs, out, flops)
         return out
 
@@ -217,7 +258,7 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
     ) -> tuple[Any, int | None]:
         """Run one op the way FlopCounterMode does: through its decomposition when it has one,
         else itself; returns its output and FLOPs (None when no formula counted any of it)."""
-        if func is not torch.ops.prim.device.default:
+        if func is not torch.ops.prim.device.default and _decomposes(func):
             self._parts.append(None)
             try:
                 with self:
@@ -226,7 +267,12 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
                 flops = self._parts.pop()
             if out is not NotImplemented:
                 return out, flops
-        out = func(*args, **kwargs)
+        # On meta, skip torch's slow Python meta kernels, unless another mode below this one
+        # (FlopCounterMode, in the counters' comparison) must see the op too.
+        alone = torch._C._len_torch_dispatch_stack() == 0
+        out = fast_meta(func, args, kwargs) if alone else NotImplemented
+        if out is NotImplemented:
+            out = func(*args, **kwargs)
         formula = flop_registry.get(func.overloadpacket)
         if formula is None and func.overloadpacket in FORMULAS:
             formula, self._extra = FORMULAS[func.overloadpacket], True
@@ -251,14 +297,15 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
             self.sites[site] = tally
         tally.calls += 1
         tally.flops += flops or 0
-        tally.bytes_read += _nbytes((args, kwargs))
-        tally.bytes_written += _nbytes(out)
+        out_elems, out_bytes = _sizes(out)
+        tally.bytes_read += _sizes(args)[1] + _sizes(kwargs)[1]
+        tally.bytes_written += out_bytes
         if tally.rule == "flops":
-            tally.acts += _numel(out)
+            tally.acts += out_elems
         elif tally.rule == "elem_out":
-            tally.elem_ops += _numel(out)
+            tally.elem_ops += out_elems
         elif tally.rule == "elem_in":
-            tally.elem_ops += _numel(args[0]) if args else 0
+            tally.elem_ops += _sizes(args[0])[0] if args else 0
 
 
 @contextmanager

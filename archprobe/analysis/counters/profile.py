@@ -1,20 +1,22 @@
 """Profile any ``nn.Module``: the same Results rows as a spec analysis, counted at dispatch level.
 
-The model is never touched: counting runs on a ``copy.deepcopy`` in eval mode (BN statistics stay
-put) with no hooks on any module (scopes come from :class:`ModuleTracker`'s global hooks, which
-it removes on exit). Counting runs on the meta device when the model allows it (no memory, no
-compute); a model whose forward needs real values (``if x.sum() > 0``) is counted on the CPU,
-with a note saying so. Ops are recorded, and their cost rules live, in
-:mod:`archprobe.analysis.counters.dispatch`; this module turns one recording into rows.
+The model is never touched: counting runs on a private copy in eval mode (BN statistics stay
+put; :mod:`.private_copy`: the module tree is copied, its tensors are made on meta, never
+cloned) with no hooks on any module (scopes come from :class:`ModuleTracker`'s global hooks,
+which it removes on exit). Counting runs on the meta device when the model allows it (no
+memory, no compute; the input is made on meta too); a model meta tensors cannot run (its forward
+needs real values, ``if x.sum() > 0``, or an op has no meta kernel) is counted on the CPU, with
+a note saying so; any other failure on meta (a wrong shape) is reported as it is. The backward
+pass runs only when asked for (``backward=True``). Ops are recorded, and their cost rules live,
+in :mod:`archprobe.analysis.counters.dispatch`; this module turns one recording into rows.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import cast
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -22,14 +24,26 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.module_tracker import ModuleTracker
 
 from archprobe.analysis.counters.attention import unfused_attention
-from archprobe.analysis.counters.dispatch import OpRecorder, Recording, Site, Tally, main_categories
+from archprobe.analysis.counters.dispatch import (
+    FAILED_OP,
+    OpRecorder,
+    Recording,
+    Site,
+    Tally,
+    main_categories,
+)
 from archprobe.analysis.counters.op_classes import contracts, does_arithmetic
+from archprobe.analysis.counters.private_copy import first_line as _first_line
+from archprobe.analysis.counters.private_copy import private_copy
+from archprobe.analysis.counters.profile_measure import measurements
+from archprobe.analysis.counters.spec_match import match_spec
 from archprobe.analysis.results import Entry, Results
 from archprobe.errors import ArchprobeError
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 DEFAULT_INPUT = (1, 3, 224, 224)
 _PARAM_METRICS = ("params", "buffers", "weight_bytes")
+BACKWARD_METRICS = ("flops_bwd", "elem_ops_bwd")
 
 
 class Profile(Results):
@@ -44,6 +58,8 @@ class Profile(Results):
         match: the catalog spec whose state_dict shapes this model has, if any.
         undercounted: the uncounted ops that are contractions (conv, matmul, attention): their
             multiply-adds are missing from ``macs``, so the total is too low (a warning).
+        backward: the backward pass was counted (``flops_bwd``, ``elem_ops_bwd``); asking a
+            profile without it for those metrics is an error, not a silent zero.
     """
 
     def __init__(
@@ -56,24 +72,46 @@ class Profile(Results):
         notes: tuple[str, ...] = (),
         match: str | None = None,
         undercounted: tuple[str, ...] = (),
+        backward: bool = True,
     ) -> None:
         super().__init__(entries)
         self.name, self.input_shape, self.device = name, input_shape, device
         self.uncounted, self.notes, self.match = uncounted, notes, match
-        self.undercounted = undercounted
+        self.undercounted, self.backward = undercounted, backward
+
+    def _counted(self, metric: str) -> None:
+        if metric in BACKWARD_METRICS and not self.backward:
+            raise ArchprobeError(
+                f"{metric} was not counted: profile {self.name} with backward=True "
+                "(the backward pass runs only when asked for)"
+            )
+
+    def total(self, metric: str, scope: str = "", model: str | None = None) -> float:
+        self._counted(metric)
+        return super().total(metric, scope, model)
+
+    def by_scope(self, metric: str, depth: int = 1, model: str | None = None) -> dict[str, float]:
+        self._counted(metric)
+        return super().by_scope(metric, depth, model)
+
+    def by_op(self, metric: str, model: str | None = None) -> dict[str, float]:
+        self._counted(metric)
+        return super().by_op(metric, model)
+
+
+Inputs = torch.Tensor | Sequence[torch.Tensor] | None
 
 
 def _inputs(
-    inputs: torch.Tensor | Sequence[torch.Tensor] | None, input_shape: Sequence[int] | None
+    inputs: Inputs, shape: Sequence[int], device: str, dtype: torch.dtype
 ) -> tuple[torch.Tensor, ...]:
-    if inputs is not None:
-        return (inputs,) if isinstance(inputs, torch.Tensor) else tuple(inputs)
-    return (torch.zeros(tuple(input_shape or DEFAULT_INPUT)),)
-
-
-def _private(model: nn.Module, device: str, dtype: torch.dtype) -> nn.Module:
-    """A deep copy in eval mode on ``device``: what keeps the caller's model untouched."""
-    return copy.deepcopy(model).to(device=device, dtype=dtype).eval()
+    """The inputs on ``device``: the user's, moved (values kept off meta), or zeros of ``shape``
+    made there (on meta they take no memory: ``--input 1,3,60000,60000`` allocates nothing)."""
+    if inputs is None:
+        return (torch.zeros(tuple(shape), device=device, dtype=dtype),)
+    xs = (inputs,) if isinstance(inputs, torch.Tensor) else tuple(inputs)
+    return tuple(x.detach().to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
+                 for x in xs)  # fmt: skip
 
 
 def _param_entries(model: nn.Module, name: str, cats: dict[str, str]) -> list[Entry]:
@@ -108,48 +146,81 @@ def _run(model: nn.Module, xs: tuple[torch.Tensor, ...], backward: bool) -> OpRe
     return recorder
 
 
-def _count(
-    model: nn.Module, xs: tuple[torch.Tensor, ...], device: str, dtype: torch.dtype
-) -> OpRecorder:
-    private = _private(model, device, dtype)
-    moved = tuple(x.detach().to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
-                  for x in xs)  # fmt: skip
+@dataclass(frozen=True)
+class _Job:
+    """What to count: the model, its inputs (tensors, or one shape of zeros) and how."""
+
+    model: nn.Module
+    inputs: Inputs
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    name: str
+    backward: bool
+
+    def shapes(self) -> str:
+        if self.inputs is None:
+            return str(self.shape)
+        xs = (self.inputs,) if isinstance(self.inputs, torch.Tensor) else tuple(self.inputs)
+        return ", ".join(str(tuple(x.shape)) for x in xs)
+
+
+def _count(job: _Job, device: str) -> OpRecorder:
+    private = private_copy(job.model, device, job.dtype, job.name)
+    moved = _inputs(job.inputs, job.shape, device, job.dtype)
     # Backward needs at least one tensor that requires grad: parameters, or a float input.
-    backward = any(p.requires_grad for p in private.parameters()) or any(
-        x.is_floating_point() for x in moved
+    backward = job.backward and (
+        any(p.requires_grad for p in private.parameters())
+        or any(x.is_floating_point() for x in moved)
     )
-    return _run(private, moved, backward)
+    try:
+        return _run(private, moved, backward)
+    except SystemExit as exc:  # the model's forward called sys.exit: an error, not our exit
+        raise RuntimeError(f"the forward pass raised SystemExit({exc.code!r})") from exc
 
 
-def _shapes(xs: tuple[torch.Tensor, ...]) -> str:
-    return ", ".join(str(tuple(x.shape)) for x in xs)
+# What meta tensors cannot do, and a real device can: read a value (``if x.sum() > 0``,
+# ``.item()``, ``.tolist()``), an op without a meta kernel (NotImplementedError: "Could not run
+# 'aten::...' with arguments from the 'Meta' backend", ``nonzero``), a CPU tensor made inside
+# forward meeting meta ones ("found at least two devices, meta and cpu").
+_META_LIMIT = re.compile(r"\bmeta\b", re.IGNORECASE)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+def _meta_limitation(exc: Exception) -> bool:
+    """The failure is meta's, not the model's: the same model may run on the CPU."""
+    return isinstance(exc, NotImplementedError) or _META_LIMIT.search(str(exc)) is not None
 
 
-def _count_with_fallback(
-    model: nn.Module, xs: tuple[torch.Tensor, ...], device: str, dtype: torch.dtype, name: str
-) -> tuple[OpRecorder, str, tuple[str, ...]]:
-    """Count on ``device``; on meta, a failure retries on the CPU (data-dependent control flow).
+def _on_meta(model: nn.Module) -> bool:
+    return any(t.is_meta for t in (*model.parameters(), *model.buffers()))
+
+
+def _count_with_fallback(job: _Job, device: str) -> tuple[OpRecorder, str, tuple[str, ...]]:
+    """Count on ``device``; on meta, a failure meta tensors cause retries on the CPU.
 
     Raises:
-        ArchprobeError: the model fails on the input (its own error, the shape tried, and the
-            meta error first when the CPU retry failed too).
+        ArchprobeError: the model fails on the input (its own error and the shape tried; the
+            meta error alone when the CPU cannot help, as for a wrong shape, so that a
+            mis-shaped 40 GB layer reports its shape, never a 40 GB CPU copy), or the model
+            cannot be copied.
     """
     try:
-        return _count(model, xs, device, dtype), device, ()
+        return _count(job, device), device, ()
+    except ArchprobeError:
+        raise
     except Exception as exc:  # the model's own error: reported to the user, never swallowed
-        if device != "meta":
-            raise _rejected(name, xs, exc, device) from exc
+        if device != "meta" or not _meta_limitation(exc) or _on_meta(job.model):
+            raise _rejected(job, exc, device) from exc
         meta_error = exc
     try:
-        rec = _count(model, xs, "cpu", dtype)
+        rec = _count(job, "cpu")
+    except ArchprobeError:
+        raise
     except Exception as exc:
-        raise _rejected(name, xs, exc, "cpu", meta_error) from exc
-    note = f"meta tensors cannot run {name} ({_first_line(meta_error)}); counted on the CPU instead"
+        raise _rejected(job, exc, "cpu", meta_error) from exc
+    note = (
+        f"meta tensors cannot run {job.name} ({_first_line(meta_error)}); "
+        "counted on the CPU instead"
+    )
     return rec, "cpu", (note,)
 
 
@@ -171,24 +242,22 @@ def _shape_mismatch(exc: Exception) -> bool:
 
 
 def _rejected(
-    name: str,
-    xs: tuple[torch.Tensor, ...],
-    exc: Exception,
-    device: str,
-    meta_error: Exception | None = None,
+    job: _Job, exc: Exception, device: str, meta_error: Exception | None = None
 ) -> ArchprobeError:
     """The error for a model that fails on its input; the shape hint only for shape errors."""
+    op = getattr(exc, FAILED_OP, None)
+    at = f"\n  (at {op})" if op else ""
     if _shape_mismatch(exc):
         return ArchprobeError(
-            f"{name} rejected the input of shape {_shapes(xs)}: {_first_line(exc)}\n"
+            f"{job.name} rejected the input of shape {job.shapes()}: {_first_line(exc)}{at}\n"
             "  (pass the shape the model expects, e.g. --input 1,3,224,224)"
         )
     tried = ""
     if meta_error is not None and _first_line(meta_error) != _first_line(exc):
         tried = f"\n  (on meta tensors first: {_first_line(meta_error)})"
     return ArchprobeError(
-        f"{name} failed on {device} with the input of shape {_shapes(xs)}: "
-        f"{_first_line(exc)}{tried}"
+        f"{job.name} failed on {device} with the input of shape {job.shapes()}: "
+        f"{_first_line(exc)}{at}{tried}"
     )
 
 
@@ -234,13 +303,14 @@ def _uncosted(rec: Recording) -> tuple[tuple[str, str, int], ...]:
 
 def profile(
     model: nn.Module,
-    inputs: torch.Tensor | Sequence[torch.Tensor] | None = None,
+    inputs: Inputs = None,
     *,
     input_shape: Sequence[int] | None = None,
     device: str = "meta",
     dtype: str = "fp32",
     name: str | None = None,
     match: bool = True,
+    backward: bool = False,
     measure: Sequence[str] = (),
     batches: Sequence[int] = (1,),
     measure_device: str = "auto",
@@ -256,6 +326,8 @@ def profile(
         dtype: fp32, fp16 or bf16 (parameters and inputs are cast on the copy).
         name: model name in the rows; default the class name (or the matching spec's name).
         match: look for a catalog spec with the same state_dict shapes.
+        backward: count the backward pass too (``flops_bwd``, ``elem_ops_bwd``; the pass
+            costs about twice the forward); without it those metrics raise when asked for.
         measure: "latency" (median ± IQR per batch, as for specs) and/or "memory" (measured
             inference and SGD-momentum training peaks; training needs (batch, classes) logits).
         batches: batch sizes of the measurements.
@@ -267,7 +339,8 @@ def profile(
         ``flops_bwd`` FlopCounterMode FLOPs (2×MAC), ``elem_ops`` pointwise/reduction elements.
 
     Raises:
-        ArchprobeError: an unknown dtype, or an input the model rejects.
+        ArchprobeError: an unknown dtype, an input the model rejects, or a model that cannot
+            be copied.
     """
     if dtype not in DTYPES:
         raise ArchprobeError(f"unknown dtype {dtype!r} (allowed: {', '.join(DTYPES)})")
@@ -275,83 +348,25 @@ def profile(
     if inputs is None and input_shape is None and spec is not None:
         input_shape = (1, *spec[1])
     label = name or (spec[0] if spec else type(model).__name__)
-    xs = _inputs(inputs, input_shape)
-    recorder, ran_on, notes = _count_with_fallback(model, xs, device, DTYPES[dtype], label)
+    shape = _first_shape(inputs, input_shape)
+    job = _Job(model, inputs, shape, DTYPES[dtype], label, backward)
+    recorder, ran_on, notes = _count_with_fallback(job, device)
     rec = _priced(recorder.sites)
     entries = _op_entries(rec, label) + _param_entries(model, label, main_categories(rec))
     uncounted = _uncosted(rec)
     undercounted = tuple(op for op, _, _ in uncounted if contracts(op))
-    shape = tuple(xs[0].shape)
     if measure:
-        measured, measure_notes = _measurements(
+        measured, measure_notes = measurements(
             model, label, shape[1:], measure, batches, measure_device, dtype
         )
         entries, notes = entries + measured, (*notes, *measure_notes)
     matched = spec[0] if spec else None
-    return Profile(entries, label, shape, ran_on, uncounted, notes, matched, undercounted)
+    return Profile(entries, label, shape, ran_on, uncounted, notes, matched, undercounted, backward)
 
 
-def _measurements(
-    model: nn.Module,
-    label: str,
-    sample: tuple[int, ...],
-    measure: Sequence[str],
-    batches: Sequence[int],
-    device: str,
-    dtype: str,
-) -> tuple[list[Entry], list[str]]:
-    """Measured latency and memory rows of any module, the same rows specs get (on copies)."""
-    from archprobe.analysis.memory.measure import measure_inference, measure_training
-    from archprobe.analysis.timing.env import resolve_device
-    from archprobe.analysis.timing.latency import measure_latency, to_entries
-
-    unknown = set(measure) - {"latency", "memory"}
-    if unknown:
-        raise ArchprobeError(
-            f"unknown measurement {sorted(unknown)[0]!r} (allowed: latency, memory)"
-        )
-    entries: list[Entry] = []
-    notes: list[str] = []
-    if "latency" in measure:
-        rows = measure_latency(model, batches, device, dtype, sample_shape=sample, name=label)
-        entries += to_entries(rows)
-    if "memory" in measure:
-        dev = resolve_device(device).device
-        for batch in batches:
-            shape = cast(tuple[int, int, int, int], (batch, *sample))
-            for mode in ("inference", "training"):
-                try:
-                    m = (
-                        measure_inference(model, shape, dev)
-                        if mode == "inference"
-                        else measure_training(model, shape, dev, "sgd_momentum")
-                    )
-                except (RuntimeError, ValueError) as exc:  # e.g. no (batch, classes) logits
-                    notes.append(f"memory {mode} at batch {batch} not measured: {_first_line(exc)}")
-                    continue
-                env = {"batch": batch, "mode": mode, "device": m.device, "memory_method": m.method}
-                values = {"peak_bytes": float(m.peak_bytes)}
-                entries.append(Entry(label, "", "memory", "measured", values, env))
-    return entries, notes
-
-
-def match_spec(model: nn.Module) -> tuple[str, tuple[int, ...]] | None:
-    """The catalog spec whose built model has the same state_dict keys and shapes, if any.
-
-    Returns:
-        (spec name, per-sample input shape), or None.
-    """
-    from archprobe.analysis.analytic import analyze_spec
-    from archprobe.builder.network import build
-    from archprobe.spec import list_specs, load_spec
-
-    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    total = sum(p.numel() for p in model.parameters())
-    for entry in list_specs():
-        analysis = analyze_spec(entry.path)
-        if analysis.results.total("params") != total:  # cheap filter before building
-            continue
-        built = build(load_spec(entry.path), device="meta").state_dict()
-        if {k: tuple(v.shape) for k, v in built.items()} == shapes:
-            return analysis.name, tuple(analysis.graph.input_shape)
-    return None
+def _first_shape(inputs: Inputs, input_shape: Sequence[int] | None) -> tuple[int, ...]:
+    """The (first) input's shape, batch included."""
+    if inputs is None:
+        return tuple(input_shape or DEFAULT_INPUT)
+    first = inputs if isinstance(inputs, torch.Tensor) else next(iter(inputs))
+    return tuple(first.shape)

@@ -16,6 +16,13 @@ if TYPE_CHECKING:
 
 SCOPE_METRICS = ("params", "macs", "acts", "elem_ops", "flops", "flops_bwd")
 CATEGORY_METRICS = ("macs", "elem_ops", "flops_bwd", "elem_ops_bwd")
+
+
+def _metrics(p: Profile, metrics: tuple[str, ...]) -> tuple[str, ...]:
+    """``metrics`` less the backward ones when the profile did not count the backward pass."""
+    return metrics if p.backward else tuple(m for m in metrics if not m.endswith("_bwd"))
+
+
 _HEADERS = {
     "params": "params",
     "macs": "MACs",
@@ -32,15 +39,16 @@ def scope_table(p: Profile) -> Table:
     where = f"input {shape}, counted on {escape(p.device)}, whole batch"
     t = Table(title=f"{escape(p.name)}  ({where})")
     t.add_column("scope", no_wrap=True)
-    for m in SCOPE_METRICS:
+    metrics = _metrics(p, SCOPE_METRICS)
+    for m in metrics:
         t.add_column(_HEADERS[m], justify="right", no_wrap=True)
-    per = {m: p.by_scope(m) for m in SCOPE_METRICS}
-    scopes = list(dict.fromkeys(s for m in SCOPE_METRICS for s in per[m]))
+    per = {m: p.by_scope(m) for m in metrics}
+    scopes = list(dict.fromkeys(s for m in metrics for s in per[m]))
     for scope in scopes:
-        cells = (si(per[m].get(scope, 0), digits=2) for m in SCOPE_METRICS)
+        cells = (si(per[m].get(scope, 0), digits=2) for m in metrics)
         t.add_row(escape(scope) or "(root)", *cells)
     t.add_section()
-    t.add_row("total", *(si(p.total(m), digits=2) for m in SCOPE_METRICS), style="bold")
+    t.add_row("total", *(si(p.total(m), digits=2) for m in metrics), style="bold")
     moved = p.total("bytes_read") + p.total("bytes_written")
     t.caption = (
         f"params {p.total('params'):,.0f} · MACs {p.total('macs'):,.0f} "
@@ -51,12 +59,14 @@ def scope_table(p: Profile) -> Table:
 
 
 def category_table(p: Profile) -> Table:
-    """Per op category: MACs, element ops and backward FLOPs; nothing is a silent zero."""
+    """Per op category: MACs, element ops and backward FLOPs (when counted); nothing is a
+    silent zero."""
     t = Table(title=f"{escape(p.name)}: by op category")
     t.add_column("category", no_wrap=True)
-    for m in CATEGORY_METRICS:
+    metrics = _metrics(p, CATEGORY_METRICS)
+    for m in metrics:
         t.add_column(m, justify="right", no_wrap=True)
-    per = {m: p.by_op(m) for m in CATEGORY_METRICS}
+    per = {m: p.by_op(m) for m in metrics}
     for cat in dict.fromkeys(c for v in per.values() for c in v):
         t.add_row(escape(cat) or "(module)", *(f"{v.get(cat, 0):,.0f}" for v in per.values()))
     return t
@@ -84,18 +94,18 @@ def profile_lines(p: Profile) -> list[str]:
 def profile_records(p: Profile) -> dict[str, Any]:
     """What :func:`scope_table`, :func:`category_table` and :func:`profile_lines` show, with
     exact counts (whole batch)."""
-    per = {m: p.by_scope(m) for m in SCOPE_METRICS}
-    scopes = list(dict.fromkeys(s for m in SCOPE_METRICS for s in per[m]))
-    by_op = {m: p.by_op(m) for m in CATEGORY_METRICS}
+    sm, cm = _metrics(p, SCOPE_METRICS), _metrics(p, CATEGORY_METRICS)
+    per = {m: p.by_scope(m) for m in sm}
+    scopes = list(dict.fromkeys(s for m in sm for s in per[m]))
+    by_op = {m: p.by_op(m) for m in cm}
     categories = list(dict.fromkeys(c for v in by_op.values() for c in v))
     return {
         "model": p.name,
         "input_shape": list(p.input_shape),
         "device": p.device,
-        "scopes": [{"scope": s, **{m: exact(per[m].get(s, 0)) for m in SCOPE_METRICS}}
-                   for s in scopes],
-        "total": {m: exact(p.total(m)) for m in (*SCOPE_METRICS, "bytes_read", "bytes_written")},
-        "categories": [{"category": c, **{m: exact(by_op[m].get(c, 0)) for m in CATEGORY_METRICS}}
+        "scopes": [{"scope": s, **{m: exact(per[m].get(s, 0)) for m in sm}} for s in scopes],
+        "total": {m: exact(p.total(m)) for m in (*sm, "bytes_read", "bytes_written")},
+        "categories": [{"category": c, **{m: exact(by_op[m].get(c, 0)) for m in cm}}
                        for c in categories],
         "match": p.match,
         "uncounted": [{"op": op, "category": cat, "calls": n} for op, cat, n in p.uncounted],
