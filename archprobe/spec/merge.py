@@ -61,11 +61,12 @@ def _refs(doc: dict[str, Any], smap: SourceMap) -> list[tuple[str, Located]]:
     )
 
 
-def _read(path: Path) -> str:
+def read_source(path: Path, what: str = "spec file") -> str:
+    """A spec or sweep file's text; unreadable files and non-UTF-8 bytes as located SpecErrors."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SpecError(f"cannot read spec file: {exc.strerror}", None, str(path)) from None
+        raise SpecError(f"cannot read {what}: {exc.strerror}", None, str(path)) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -96,7 +97,7 @@ def load_merged(
         find: resolves an ``extends`` reference (catalog name or relative path) seen in a file.
         stack: files currently being loaded, for cycle detection.
     """
-    doc, smap = load_yaml(_read(path), path)
+    doc, smap = load_yaml(read_source(path), path)
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):

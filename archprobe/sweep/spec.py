@@ -28,7 +28,7 @@ from archprobe.errors import SourceLoc, SpecError, SpecErrors
 from archprobe.spec.catalog import find_spec
 from archprobe.spec.errors_map import locate, suggest
 from archprobe.spec.loader import validate
-from archprobe.spec.merge import load_merged, set_path
+from archprobe.spec.merge import load_merged, read_source, set_path
 from archprobe.spec.strict_yaml import KeyPath, SourceMap, load_yaml
 from archprobe.sweep.samplers import DISTS, Sampler
 from archprobe.sweep.solve import NET_TARGETS, PRESERVE
@@ -345,10 +345,7 @@ def load_sweep(path: Path) -> SweepSpec:
         SpecError: located at the sweep file's offending key; ``SpecErrors`` (every problem,
             in file order) when there are several.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"cannot read sweep file: {exc.strerror}", None, str(path)) from None
+    text = read_source(path, "sweep file")  # an unreadable or non-UTF-8 file: a located SpecError
     doc, smap = load_yaml(text, path)
     r = _Reader(smap)
     if not isinstance(doc, dict):
