@@ -40,6 +40,7 @@ _OS_FIXES = {
     errno.EEXIST: "a file is in the way of a folder: check the path",
     errno.ENAMETOOLONG: "the name is too long: use a shorter path",
     errno.EFBIG: "the file is too large for the file system: write elsewhere",
+    errno.EPIPE: "the program reading the output closed it early",
 }  # fmt: skip
 
 
