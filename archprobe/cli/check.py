@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from archprobe.cli.boundary import DEBUG, err, error_line
 from archprobe.cli.common import emit, print_json, wants_json
 from archprobe.cli.options import (
     CardinalityOpt,
@@ -27,17 +28,17 @@ from archprobe.cli.options import (
     TimeOpt,
     WidthOpt,
 )
-from archprobe.errors import ArchprobeError
+from archprobe.errors import ArchprobeError, printable
 from archprobe.proofs.registry import PROOFS, ProofArgs
 
 out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True, emoji=False)
 
 
 def _fail(exc: ArchprobeError) -> None:
-    if os.environ.get("ARCHPROBE_DEBUG") == "1":
+    """One spec's errors, printed as the boundary prints them; the other specs go on."""
+    if os.environ.get(DEBUG) == "1":
         raise exc
-    err.print(exc.format() if hasattr(exc, "format") else str(exc))
+    err.print(printable(error_line(exc)))
 
 
 def check_specs(refs: list[str], as_json: bool = False, plain: bool = False) -> bool:
