@@ -100,13 +100,27 @@ def check(
     from archprobe.report.terminal.checks import proof_view
 
     try:
-        proofs = proof(ProofArgs(cardinality, width, channels, size, batch, time, min_time))
+        proofs = _run_proof(proof, ProofArgs(cardinality, width, channels, size, batch, time,
+                                             min_time))  # fmt: skip
     except ArchprobeError as exc:
         _fail(exc)
         raise typer.Exit(1) from None
     emit(json_out, plain, lambda: [proof_view(p) for p in proofs], lambda: _records(proofs), out)
     if not all(p.ok for p in proofs):
         raise typer.Exit(1)
+
+
+def _run_proof(proof: Any, args: ProofArgs) -> Any:
+    """The proof, with a progress bar on stderr while it times forms."""
+    if not args.time:
+        return proof(args)
+    from dataclasses import replace
+
+    from archprobe.cli.common import err
+    from archprobe.report.terminal.latency import progress_bar
+
+    with progress_bar(1, err) as progress:
+        return proof(replace(args, progress=lambda description: progress(description, 0)))
 
 
 def _records(proofs: Any) -> list[dict[str, Any]]:
