@@ -27,7 +27,7 @@ SLOW = DeviceCeilings("slow", {"fp32": 1e3}, 1e3, "test")  # 1 kFLOP/s: every la
 @pytest.fixture(autouse=True)
 def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("ARCHPROBE_NO_CACHE", raising=False)
+    monkeypatch.delenv("ARCHPROBE_CACHE_DIR", raising=False)  # conftest's: the XDG path is tested
     return tmp_path / "cache"
 
 
