@@ -6,7 +6,9 @@ Bytecode is cached under a temporary ``PYTHONPYCACHEPREFIX`` (an installed packa
 files; nothing is written into the source tree) and the catalog index under a temporary
 ``ARCHPROBE_CACHE_DIR``, warmed by one round first; ``--cold`` turns the index off instead.
 
-Target (issue 16): both commands within 1.5× of the dependencies' import.
+Target (issue 16): both commands within 1.5× of the dependencies' import. ``typer floor`` (a
+bare typer app running a three-option command) is printed next to them: what any typer command
+costs before archprobe does anything.
 Run: python benchmarks/bench_startup.py [--rounds N] [--cold] [--root CHECKOUT]
 (``--root``: time another checkout, e.g. the main branch, with the same harness)
 """
@@ -23,8 +25,23 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The floor any typer command pays here: typer 0.29 coerces each option through a pydantic
+# TypeAdapter when the command runs, which imports and builds pydantic's schema machinery that
+# ``import pydantic`` (lazy) does not load. One command with three boolean options, as `list`.
+TYPER_FLOOR = """
+import typer
+app = typer.Typer(add_completion=False)
+@app.callback()
+def options(version: bool = False) -> None: pass
+@app.command("list")
+def list_cmd(traits: bool = False, json_out: bool = False, plain: bool = False) -> None: pass
+@app.command()
+def other() -> None: pass
+app()
+"""
 COMMANDS = {
     "deps import": ["-c", "import pydantic, rich, typer, yaml"],
+    "typer floor": ["-c", TYPER_FLOOR, "list"],
     "archprobe list": ["-m", "archprobe", "list"],
     "archprobe compare": ["-m", "archprobe", "compare", "resnet50", "resnext50"],
 }
