@@ -29,9 +29,9 @@ if TYPE_CHECKING:  # torch-dependent modules: their result types are plain data
 
     from archprobe.analysis.counters.profile import Profile
     from archprobe.analysis.counters.reconcile import Reconciliation
-    from archprobe.analysis.memory.results import MemoryPair
     from archprobe.analysis.memory.measure import MemoryMeasurement
     from archprobe.analysis.memory.model import MemoryPrediction
+    from archprobe.analysis.memory.results import MemoryPair
     from archprobe.analysis.timing.latency import LatencyReport
 
 Progress = Callable[[str, int], None]

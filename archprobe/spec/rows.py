@@ -132,6 +132,6 @@ def store(rows: Mapping[Path, Row], env: str, started_ns: int) -> None:
     for directory, new in by_folder.items():
         records, _ = index.load(directory)
         for rel, row in new.items():
-            if rel in records:
+            if rel in records:  # else the folder was scanned under another cache folder
                 records[rel] = {**records[rel], "row": row}
         index.save(directory, records)
