@@ -47,10 +47,12 @@ COMMANDS = {
 }
 
 
-def cpu_seconds(args: list[str], env: dict[str, str]) -> float:
-    """User + system CPU seconds of one child process running ``python ARGS``."""
+def cpu_seconds(args: list[str], env: dict[str, str], cwd: Path) -> float:
+    """User + system CPU seconds of one child process running ``python ARGS`` in ``cwd`` (the
+    checkout timed: ``python -m`` puts the working directory first on sys.path, before
+    PYTHONPATH, so another cwd would time that folder's archprobe)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, *args], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, *args], env=env, cwd=cwd, check=True, capture_output=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -67,11 +69,11 @@ def main() -> None:
         env.update(PYTHONPATH=str(args.root.resolve()), PYTHONPYCACHEPREFIX=str(Path(tmp) / "pyc"),
                    ARCHPROBE_CACHE_DIR=cache)  # fmt: skip
         for command in COMMANDS.values():  # warm-up: bytecode and index written
-            cpu_seconds(command, env)
+            cpu_seconds(command, env, args.root)
         samples: dict[str, list[float]] = {k: [] for k in COMMANDS}
         for _ in range(args.rounds):
             for key, command in COMMANDS.items():
-                samples[key].append(cpu_seconds(command, env))
+                samples[key].append(cpu_seconds(command, env, args.root))
     base = samples["deps import"]
     print(f"{args.root}: CPU seconds per process, median of {args.rounds} interleaved rounds "
           f"(index {'off' if args.cold else 'warm'}), Python {sys.version.split()[0]}")  # fmt: skip
