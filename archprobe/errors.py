@@ -52,3 +52,25 @@ class SpecErrors(SpecError):
 
     def format(self) -> str:
         return "\n".join(e.format() for e in self.errors)
+
+
+# C0 and C1 control characters (but newline and tab), DEL, and the bidirectional overrides:
+# text from a spec file or a database shown as it is could move the cursor, recolour or
+# retitle the terminal (ESC sequences), or reorder what is read (U+202E).
+_HIDDEN = {
+    **{c: None for c in range(0x20) if c not in (0x09, 0x0A)},
+    **{c: None for c in range(0x7F, 0xA0)},
+    **{c: None for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as a Python escape (``\\x1b``, ``\\u202e``),
+    so user text printed to a terminal is seen, never obeyed."""
+    if not any(ord(ch) in _HIDDEN for ch in text):
+        return text
+    return "".join(ascii(ch)[1:-1] if ord(ch) in _HIDDEN else ch for ch in text)
+
+
+class OutputError(ArchprobeError):
+    """An output path that cannot be written as asked: ``--option PATH: problem; fix``."""

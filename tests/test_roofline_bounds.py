@@ -27,7 +27,7 @@ SLOW = DeviceCeilings("slow", {"fp32": 1e3}, 1e3, "test")  # 1 kFLOP/s: every la
 @pytest.fixture(autouse=True)
 def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("ARCHPROBE_NO_CACHE", raising=False)
+    monkeypatch.delenv("ARCHPROBE_CACHE_DIR", raising=False)  # conftest's: the XDG path is tested
     return tmp_path / "cache"
 
 
@@ -110,3 +110,13 @@ def test_profiler_chatter_stays_off_stderr(capfd: pytest.CaptureFixture[str]) ->
 def test_a_batch_that_cannot_fit_is_refused_before_allocation() -> None:
     with pytest.raises(ArchprobeError, match="too large: batch 1000000 needs"):
         rooflines(["resnet50"], batch=1_000_000, device="cpu", ceilings=H100_SXM)
+
+
+def test_cpu_memory_measurement_keeps_the_profiler_chatter_off_stderr(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from archprobe.analysis.memory.measure import measure_inference
+
+    model = prepare_model(load_spec("resnet20"), torch.device("cpu"), channels_last=False)
+    measured = measure_inference(model, (1, 3, 32, 32), "cpu")
+    assert measured.peak_bytes > 0 and "USDT" not in capfd.readouterr().err

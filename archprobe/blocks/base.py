@@ -11,17 +11,36 @@ with the same decorators.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
 from archprobe.graph.nodes import Node
 
 
 class KnobModel(BaseModel):
-    """Base of every spec model: immutable, and unknown keys are errors (typos never pass)."""
+    """Base of every spec model: immutable, unknown keys are errors (typos never pass), and
+    no float field takes NaN or infinity (``.nan`` compares false with every bound, so it
+    would pass ``ge``/``le`` checks and poison every count)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+def _exact_int(value: Any) -> Any:
+    """Refuse what pydantic's lax Literal matching takes for an int: ``True == 1`` and
+    ``2.0 == 2`` in Python, so ``stride: true`` or ``radix: 2.0`` would pass as 1 and 2."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be an integer, not true/false")
+    if isinstance(value, float):
+        raise PydanticCustomError("int_type", "Input should be an integer, not a float")
+    return value
+
+
+EXACT_INT = BeforeValidator(_exact_int)
+"""Metadata for an integer ``Literal`` field (``Annotated[Literal[1, 2], EXACT_INT]``): the
+choices as exact ints, as ``StrictInt`` is for other integer fields (pydantic cannot apply
+``strict`` to a Literal)."""
 
 
 class PartParams(KnobModel):

@@ -7,11 +7,12 @@ conv) are the ``downsample`` transition with ``norm: layernorm`` (``transitions.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictFloat, StrictInt
 
 from archprobe.blocks.base import (
+    EXACT_INT,
     BlockParams,
     HeadParams,
     StemParams,
@@ -61,7 +62,7 @@ class CNBlockParams(BlockParams):
             "GELU, 1x1 down (linear) on channels-last, layer scale, stochastic depth, + input."
         )
     )
-    kernel: Literal[3, 5, 7, 9, 11] = Field(
+    kernel: Annotated[Literal[3, 5, 7, 9, 11], EXACT_INT] = Field(
         7, description="Depthwise kernel; §2.5 tries 3 to 11 and keeps 7 ('increasing the kernel')."
     )
     expansion: StrictInt = Field(

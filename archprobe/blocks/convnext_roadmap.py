@@ -11,11 +11,11 @@ The block is channels-first (1×1 convs, BatchNorm or LayerNorm2d) under ResNet-
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictBool, StrictFloat
 
-from archprobe.blocks.base import BlockParams, register_block
+from archprobe.blocks.base import EXACT_INT, BlockParams, register_block
 from archprobe.blocks.bottleneck import BottleneckParams
 from archprobe.blocks.convnext import scaled_branch
 from archprobe.blocks.layers import numbered
@@ -46,7 +46,7 @@ class ModernParams(BottleneckParams):
     depthwise_first: StrictBool = Field(
         False, description="The spatial conv comes first, on the block input (§2.5 'moving up')."
     )
-    kernel: Literal[3, 5, 7, 9, 11] = Field(
+    kernel: Annotated[Literal[3, 5, 7, 9, 11], EXACT_INT] = Field(
         3, description="Spatial kernel (§2.5 tries 3 to 11 and keeps 7)."
     )
     act: Literal["relu", "gelu"] = Field("relu", description="Activation (§2.6: ReLU → GELU).")

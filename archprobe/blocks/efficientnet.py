@@ -19,11 +19,12 @@ and one output more here than in torchvision.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StrictFloat
 
 from archprobe.blocks.base import (
+    EXACT_INT,
     BlockParams,
     register_block,
 )
@@ -61,7 +62,7 @@ class _MBConvBase(BlockParams):
             "width is make_divisible(cin · t, 8) (torchvision adjust_channels)."
         ),
     )
-    kernel: Literal[1, 3, 5, 7] = KERNEL_FIELD
+    kernel: Annotated[Literal[1, 3, 5, 7], EXACT_INT] = KERNEL_FIELD
     act: BlockAct = ACT_FIELD
     norm: Norm = NORM_FIELD
     stochastic_depth: StrictFloat = Field(

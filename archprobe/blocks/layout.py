@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from archprobe.blocks.base import KnobModel
 from archprobe.graph.nodes import Node, OpNode, Section, Seq
@@ -36,7 +36,7 @@ class LayoutParams(KnobModel):
             "RegNet `trunk_output`); '': the stages are top-level modules (ResNet)."
         ),
     )
-    numbered: bool = Field(
+    numbered: StrictBool = Field(
         False,
         description=(
             "The container's items are named 0, 1, 2, ... in order (an nn.Sequential: "

@@ -19,11 +19,12 @@ Every style adds the input when the stride is 1 and the width is kept (MobileNet
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StrictFloat, StrictInt
 
 from archprobe.blocks.base import (
+    EXACT_INT,
     BlockParams,
     HeadParams,
     KnobModel,
@@ -105,7 +106,7 @@ class InvertedResidualParams(BlockParams):
             "Equal to the input width: no expand layer."
         ),
     )
-    kernel: Literal[3, 5, 7] = Field(3, description="Depthwise kernel size.")
+    kernel: Annotated[Literal[3, 5, 7], EXACT_INT] = Field(3, description="Depthwise kernel size.")
     act: MobileAct = ACT_FIELD
     se: SqueezeParams | None = Field(None, description="SE on the expanded width; null: none.")
     norm: Norm = NORM_FIELD
@@ -166,7 +167,9 @@ class ConvNormActStemParams(StemParams):
         )
     )
     width: StrictInt = Field(ge=1, le=65536, description="Output channels of the first conv.")
-    kernel: Literal[3, 5, 7] = Field(3, description="Kernel of the first conv.")
+    kernel: Annotated[Literal[3, 5, 7], EXACT_INT] = Field(
+        3, description="Kernel of the first conv."
+    )
     act: MobileAct = ACT_FIELD
     separable: StrictInt | None = Field(
         None,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
-from archprobe.blocks.base import BlockParams, register_block
+from archprobe.blocks.base import EXACT_INT, BlockParams, register_block
 from archprobe.blocks.layers import (
     STRIDE_3X3_ONLY,
     GroupedWidthParams,
@@ -35,7 +35,7 @@ class ResNeStParams(GroupedWidthParams):
         description="ResNeSt [1x1, w; 3x3 split-attention, w, R, C; 1x1, width] (ResNeSt Fig. 2)."
     )
     stride_on: Literal["3x3"] = STRIDE_3X3_ONLY
-    radix: Literal[1, 2, 4] = Field(
+    radix: Annotated[Literal[1, 2, 4], EXACT_INT] = Field(
         2,
         description=(
             "Splits R per cardinal group (the '2s' of 2s1x64d); the ResNeSt models and ablations "

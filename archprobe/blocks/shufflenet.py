@@ -9,11 +9,12 @@ concat and shuffle in place of ShuffleNet v1's element-wise add (G4).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictInt
 
 from archprobe.blocks.base import (
+    EXACT_INT,
     BlockParams,
     HeadParams,
     StemParams,
@@ -47,7 +48,9 @@ class ShuffleV2Params(BlockParams):
             "input."
         )
     )
-    kernel: Literal[3, 5, 7] = Field(3, description="Depthwise kernel size (3 in the paper).")
+    kernel: Annotated[Literal[3, 5, 7], EXACT_INT] = Field(
+        3, description="Depthwise kernel size (3 in the paper)."
+    )
 
 
 @register_block("shufflenet_v2")

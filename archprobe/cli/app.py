@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from archprobe.cli.common import emit, err, out, user_errors
+from archprobe.cli.boundary import BoundaryGroup
+from archprobe.cli.common import emit, err, out, ready, user_errors
 from archprobe.cli.options import (
     HELP_OPTIONS,
     CheckOpt,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 app = typer.Typer(
+    cls=BoundaryGroup,  # every command inside the one error boundary (cli/boundary.py)
     help="Exact params, MACs, activations and memory traffic of ResNet/ResNeXt-style CNNs, "
     "from declarative YAML specs. MACs are multiply-accumulates (the papers' 'FLOPs').",
     no_args_is_help=True,
@@ -143,14 +145,15 @@ def schema(output: SchemaOutputOpt = None) -> None:
 
     Example: archprobe schema -o archprobe.schema.json
     """
+    from archprobe.report.outputs import check_outputs, write_located
     from archprobe.spec.jsonschema import file_schema
 
     text = json.dumps(file_schema(), indent=2)
     if output is None:
         typer.echo(text)
-    else:
-        output.write_text(text + "\n", encoding="utf-8")
-        err.print(f"wrote {output}")
+        return
+    check_outputs({"--output": output})
+    write_located(ready(output), lambda path: path.write_text(text + "\n", encoding="utf-8"))
 
 
 def _register_subcommands() -> None:

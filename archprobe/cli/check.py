@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from archprobe.cli.boundary import DEBUG, err, error_line
 from archprobe.cli.common import emit, print_json, wants_json
 from archprobe.cli.options import (
     CardinalityOpt,
@@ -27,17 +28,17 @@ from archprobe.cli.options import (
     TimeOpt,
     WidthOpt,
 )
-from archprobe.errors import ArchprobeError
+from archprobe.errors import ArchprobeError, printable
 from archprobe.proofs.registry import PROOFS, ProofArgs
 
 out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True, emoji=False)
 
 
 def _fail(exc: ArchprobeError) -> None:
-    if os.environ.get("ARCHPROBE_DEBUG") == "1":
+    """One spec's errors, printed as the boundary prints them; the other specs go on."""
+    if os.environ.get(DEBUG) == "1":
         raise exc
-    err.print(exc.format() if hasattr(exc, "format") else str(exc))
+    err.print(printable(error_line(exc)))
 
 
 def check_specs(refs: list[str], as_json: bool = False, plain: bool = False) -> bool:
@@ -99,13 +100,27 @@ def check(
     from archprobe.report.terminal.checks import proof_view
 
     try:
-        proofs = proof(ProofArgs(cardinality, width, channels, size, batch, time, min_time))
+        proofs = _run_proof(proof, ProofArgs(cardinality, width, channels, size, batch, time,
+                                             min_time))  # fmt: skip
     except ArchprobeError as exc:
         _fail(exc)
         raise typer.Exit(1) from None
     emit(json_out, plain, lambda: [proof_view(p) for p in proofs], lambda: _records(proofs), out)
     if not all(p.ok for p in proofs):
         raise typer.Exit(1)
+
+
+def _run_proof(proof: Any, args: ProofArgs) -> Any:
+    """The proof, with a progress bar on stderr while it times forms."""
+    if not args.time:
+        return proof(args)
+    from dataclasses import replace
+
+    from archprobe.cli.common import err
+    from archprobe.report.terminal.latency import progress_bar
+
+    with progress_bar(1, err) as progress:
+        return proof(replace(args, progress=lambda description: progress(description, 0)))
 
 
 def _records(proofs: Any) -> list[dict[str, Any]]:

@@ -5,18 +5,17 @@ share."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, RenderableType
 
+from archprobe.cli.boundary import err as err  # re-exported: the command modules use them
+from archprobe.cli.boundary import user_errors as user_errors
 from archprobe.cli.options import parse_batches, parse_choice, parse_measurements
-from archprobe.errors import ArchprobeError
 
 if TYPE_CHECKING:
     from archprobe.analysis.compare import Comparison, Measure
@@ -24,19 +23,6 @@ if TYPE_CHECKING:
 # Tables size themselves (report/terminal/render.py: full width when not on a terminal); text
 # lines go out with soft_wrap (never wrapped by rich: piped, each is a line of a file).
 out = Console(emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True, emoji=False)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Print user errors once, compiler-style, and exit 1 (traceback if ARCHPROBE_DEBUG=1)."""
-    try:
-        yield
-    except ArchprobeError as exc:
-        if os.environ.get("ARCHPROBE_DEBUG") == "1":
-            raise
-        err.print(exc.format() if hasattr(exc, "format") else str(exc))
-        raise typer.Exit(1) from None
 
 
 def wants_json(json_out: bool, plain: bool) -> bool:

@@ -56,7 +56,7 @@ def compare(
     Example: archprobe compare resnet50 resnext50 --json - | jq '.rows | length'
     """
     from archprobe.report.assemble import assemble
-    from archprobe.report.outputs import STDOUT, Outputs, write_outputs
+    from archprobe.report.outputs import STDOUT, Outputs, check_outputs, write_outputs
 
     options = measure_options(
         measure, batch, dtype, optimizer, counters=counters, memory=memory, roofline=roofline,
@@ -66,6 +66,7 @@ def compare(
     files = Outputs(json=json_path, csv=csv_path, md=md_path, html=html_path, console=out,
                     plain=plain)  # fmt: skip
     with user_errors():
+        check_outputs(files.named())  # before the comparison runs: it may take minutes
         written = write_outputs(assemble(run_compare(specs, options)), files, announce)
     if not written and json_path != STDOUT:
         err.print("(add --md/--csv/--json/--html PATH to save this report)")

@@ -8,12 +8,30 @@ Imports nothing beyond typer: every command module can import this at start-up.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from archprobe.units import parse_positive_ints
+
+
+# --- number checks typer does not make -----------------------------------------------------------
+def finite(value: float | None) -> float | None:
+    """An option's float, refused when NaN or infinite: ``float("nan")`` parses, passes every
+    ``min=`` bound (NaN compares false) and would reach the measurement or the solver."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def positive_finite(value: float | None) -> float | None:
+    """A finite option value above zero (a cost target: params or MACs)."""
+    if finite(value) is not None and value is not None and value <= 0:
+        raise typer.BadParameter(f"{value:g} is not above zero (a params or MACs count)")
+    return value
+
 
 # --- every command -----------------------------------------------------------------------------
 HELP_OPTIONS = ["-h", "--help"]
@@ -127,17 +145,10 @@ OptimizerOpt = Annotated[
 ]
 
 
-def _finite(value: float) -> float:
-    """A usage error for NaN (click's range check lets NaN through: every comparison is False)."""
-    if value != value:
-        raise typer.BadParameter("nan; expected seconds between 0.01 and 600")
-    return value
-
-
 MinTimeOpt = Annotated[
     float,
     typer.Option(
-        "--min-time", min=0.01, max=600.0, callback=_finite,
+        "--min-time", min=0.01, max=600.0, callback=finite,
         help="Seconds of timed rounds per model and batch (0.01 to 600).",
     ),
 ]  # fmt: skip
@@ -174,7 +185,8 @@ SizeOpt = Annotated[int, typer.Option(min=1, help="Feature map side for costs an
 ProofBatchOpt = Annotated[int, typer.Option(min=1, help="Images per timed forward (forms).")]
 TimeOpt = Annotated[bool, typer.Option("--time/--no-time", help="Time the forms (CPU, CUDA).")]
 ProofMinTimeOpt = Annotated[
-    float, typer.Option(min=0.01, help="Seconds measured per form and device (forms).")
+    float,
+    typer.Option(min=0.01, callback=finite, help="Seconds measured per form and device (forms)."),
 ]
 
 # --- solve ---------------------------------------------------------------------------------------
@@ -187,7 +199,10 @@ PerStageOpt = Annotated[
     bool, typer.Option(help="One d per stage (net-params/net-macs): lands within ~1%.")
 ]
 TargetOpt = Annotated[
-    float | None, typer.Option(help="Target value instead of the base's (e.g. 4.1e9 MACs).")
+    float | None,
+    typer.Option(
+        callback=positive_finite, help="Target value instead of the base's (e.g. 4.1e9 MACs)."
+    ),
 ]
 
 # --- sweep run / results -------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def report(
     Example: archprobe report resnet50 resnext50 --html reports/resnet50_vs_resnext50.html
     """
     from archprobe.report.assemble import assemble
-    from archprobe.report.outputs import Outputs, write_outputs
+    from archprobe.report.outputs import Outputs, check_outputs, write_outputs
 
     files = Outputs(json=json_path, csv=csv_path, md=md_path, html=html_path)
     if json_path is None and not files.files:
@@ -66,4 +66,5 @@ def report(
         threads=threads,
     )  # fmt: skip
     with user_errors():
+        check_outputs(files.named())  # before the comparison runs: it may take minutes
         write_outputs(assemble(run_compare(specs, options)), files, announce)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from archprobe.cli.options import (
     WorkersOpt,
     parse_ints,
 )
+from archprobe.errors import printable
 
 
 def solve(
@@ -48,16 +48,16 @@ def solve(
     Example: archprobe solve resnet50 --preserve net-macs --per-stage
     """
     from archprobe.report.terminal.solve import solve_records, solve_table
-    from archprobe.sweep.solve import NET_TARGETS, solve_width
+    from archprobe.sweep.solve import NET_TARGETS, PRESERVE, solve_width
 
+    if preserve not in PRESERVE:
+        raise typer.BadParameter(
+            f"{preserve!r}; allowed: {', '.join(PRESERVE)}", param_hint="--preserve"
+        )
     if per_stage and preserve not in NET_TARGETS:
         raise typer.BadParameter(
             f"per-stage widths need a whole-network target: --preserve {'|'.join(NET_TARGETS)}",
             param_hint="--per-stage",
-        )
-    if target is not None and not (math.isfinite(target) and target > 0):
-        raise typer.BadParameter(
-            f"a positive, finite number (e.g. 4.1e9), got {target}", param_hint="--target"
         )
     goal = None if target is None else round(target)
     with user_errors():
@@ -98,6 +98,7 @@ def run(
     with user_errors():
         target = db or path.with_suffix(".db")
         sweep = load_sweep(path)
+        _note_corrupt(target)
         if "latency" in sweep.measure and workers > 1 and executor != "ray":
             err.print(shared_workers_note(workers))
         try:
@@ -122,10 +123,13 @@ def results(
 
     Example: archprobe sweep results x50.db --csv x50.csv --html x50.html
     """
+    from archprobe.report.outputs import check_outputs
     from archprobe.report.terminal import sweep as view
 
+    named = {k: p for k, p in (("--csv", csv), ("--html", html)) if p is not None}
+    check_outputs(named, inputs=[db])  # never over the database, or one file twice
     flat = _stored_rows(db)
-    if csv is not None or html is not None:
+    if named:
         _export(db, flat, csv, html)
         return
     emit(json_out, plain, lambda: [view.results_table(db, flat)],
@@ -139,24 +143,49 @@ def _stored_rows(db: Path) -> list[dict[str, Any]]:
     from archprobe.sweep.results import flat_row
     from archprobe.sweep.store import Store
 
-    if not db.is_file():
-        raise typer.BadParameter(f"no such database: {db}", param_hint="DB")
-    store = Store(db)
-    try:
-        return [flat_row(r) for r in store.rows()]
-    finally:
-        store.close()
+    with Store.reader(db) as store:  # read-only; refuses a file that is not a sweep store
+        rows = store.rows()
+    if store.corrupt:
+        err.print(printable(corrupt_note(db, store.corrupt)))
+    return [flat_row(r) for r in rows]
+
+
+RERUN = "left out; `archprobe sweep run` on the sweep file measures them again"
+
+
+def _note_corrupt(db: Path) -> None:
+    """Say that the corrupt rows of an existing store will be measured again (the store
+    leaves them out of the keys it has, so the run redoes them)."""
+    from archprobe.sweep.store import Store
+
+    if db.exists():
+        with Store.reader(db) as store:
+            store.keys()
+        if store.corrupt:
+            err.print(printable(corrupt_note(db, store.corrupt, "measuring them again")))
+
+
+def corrupt_note(db: Path, keys: list[str], then: str = RERUN) -> str:
+    """The warning for stored rows that do not parse (left out of what is shown)."""
+    shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+    return f"{db}: {len(keys)} stored row(s) are corrupt ({shown}); {then}"
 
 
 def _export(db: Path, flat: list[dict[str, Any]], csv: Path | None, html: Path | None) -> None:
     """``--csv`` and ``--html`` of ``sweep results``."""
+    from archprobe.report.outputs import write_located
+    from archprobe.sweep.store import StoreError
+
     if csv is not None:
         from archprobe.report.export import write_sweep_csv
 
-        write_sweep_csv(flat, ready(csv))
+        write_located(ready(csv), lambda path: write_sweep_csv(flat, path))
     if html is not None:
+        if not flat:  # before "writing": nothing will be
+            raise StoreError(f"{db}: no intact rows to report; run the sweep into it first")
         from archprobe.report.export import stamp
         from archprobe.report.html.sweep import write_sweep_html
         from archprobe.report.terminal.sweep import sweep_device
 
-        write_sweep_html(db, ready(html), stamp(sweep_device(flat)))
+        provenance = stamp(sweep_device(flat))
+        write_located(ready(html), lambda path: write_sweep_html(db, path, provenance))

@@ -22,13 +22,14 @@ class ProofArgs:
     batch: int = 1
     time: bool = True
     min_time: float = 0.2
+    progress: Callable[[str], None] | None = None  # while forms are timed (the CLI's bar)
 
 
 def _forms(a: ProofArgs) -> list[Proof]:
     from archprobe.proofs.forms import prove_forms
     from archprobe.proofs.timing import TimingPlan
 
-    plan = TimingPlan(a.batch, None, a.min_time) if a.time else None
+    plan = TimingPlan(a.batch, None, a.min_time, a.progress) if a.time else None
     return [prove_forms(a.cardinality, a.width, a.channels or 256, a.size, plan)]
 
 

@@ -100,7 +100,8 @@ class Report:
         measured = [p for s in self.sections if s.markdown is None for p in s.terminal]
         if measured:
             blocks = [p if isinstance(p, str) else to_text(p) for p in measured]
-            lines += ["## Counters and measurements", "", "```text", *blocks, "```", ""]
+            text = [line for block in blocks for line in block.splitlines()]
+            lines += ["## Counters and measurements", "", *md.md_fenced(text), ""]
         return lines
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from archprobe.analysis.results import COLUMNS
 from archprobe.report.assemble import ANALYTIC_DEVICE, Report
+from archprobe.report.markdown import md_code, md_text
 
 
 def _version(package: str) -> str:
@@ -97,14 +98,14 @@ def markdown(report: Report, provenance: Mapping[str, str] | None = None) -> str
     """A Markdown report: the title, every section's Markdown (``Report.markdown_body``), then
     the stamp."""
     lines = [
-        f"# {report.title}",
+        f"# {md_text(report.title)}",
         "",
         "MACs are multiply-accumulates (the papers' 'FLOPs'); all counts are per image.",
         "",
         *report.markdown_body(),
     ]
     items = (provenance or stamp(report.device)).items()
-    lines += ["## Provenance", "", *(f"- {k}: `{v}`" for k, v in items), ""]
+    lines += ["## Provenance", "", *(f"- {k}: {md_code(v)}" for k, v in items), ""]
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ no Markdown of their own (the report writes their terminal text in a fenced bloc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from archprobe.analysis.analytic import Analysis
@@ -22,13 +23,44 @@ TOTALS = (
 )
 
 
-def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """A Markdown table; ``|`` in a cell is escaped."""
+Cell = str | tuple[str, ...]
+"""A table cell: text, or its lines (joined by ``<br>``, the one HTML the exports write)."""
 
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
-    return [line(header), line(["---"] * len(header)), *(line(r) for r in rows)]
+def md_text(text: object) -> str:
+    """User text made literal for Markdown: HTML's ``& < >`` as entities (a renderer would
+    otherwise run ``<script>`` or swallow ``<tag>``), ``|`` escaped (a table cell's end),
+    line breaks as spaces (a table row is one line)."""
+    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(out.replace("|", "\\|").splitlines())
+
+
+def md_code(text: object) -> str:
+    """``text`` as an inline code span that no backtick inside it can close (CommonMark:
+    the fence is one backtick longer than the longest run inside)."""
+    body = " ".join(str(text).splitlines())
+    fence = "`" * (max(map(len, re.findall("`+", body)), default=0) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def md_fenced(lines: Sequence[str], info: str = "text") -> list[str]:
+    """A fenced code block that no line of ``lines`` can close (its fence is longer)."""
+    runs = [len(r) for line in lines for r in re.findall("`{3,}", line)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return [f"{fence}{info}", *lines, fence]
+
+
+def md_table(header: Sequence[Cell], rows: Sequence[Sequence[Cell]]) -> list[str]:
+    """A Markdown table; every cell's text goes through :func:`md_text`."""
+
+    def cell(c: Cell) -> str:
+        return "<br>".join(map(md_text, c)) if isinstance(c, tuple) else md_text(c)
+
+    def line(cells: Sequence[Cell]) -> str:
+        return "| " + " | ".join(map(cell, cells)) + " |"
+
+    return [line(header), "| " + " | ".join(["---"] * len(header)) + " |", *map(line, rows)]
 
 
 def stages_markdown(models: Sequence[Analysis]) -> list[str]:
@@ -36,16 +68,16 @@ def stages_markdown(models: Sequence[Analysis]) -> list[str]:
     aligned = aligned_stages([(m.graph, m.results) for m in models], ("params", "macs"))
     rows = []
     for key in row_keys(aligned):
-        cells = [key]
+        cells: list[Cell] = [key]
         for rows_of in aligned:
             r = rows_of.get(key)
             own = f"{r.label} " if r is not None and r.label != key else ""
             cells.append(
                 "—"
                 if r is None
-                else f"{own}{r.output}: {r.shape}<br>{si(r.values['params'])} params, "
-                f"{si(r.values['macs'], 'MAC')}"
-            )
+                else (f"{own}{r.output}: {r.shape}",
+                      f"{si(r.values['params'])} params, {si(r.values['macs'], 'MAC')}")
+            )  # fmt: skip
         rows.append(cells)
     return ["## Stages", "", *md_table(["stage", *(m.name for m in models)], rows), ""]
 
@@ -55,7 +87,7 @@ def totals_markdown(models: Sequence[Analysis]) -> list[str]:
     base = models[0]
     rows = []
     for metric, label in TOTALS:
-        cells = [label]
+        cells: list[Cell] = [label]
         ref = base.results.total(metric)
         for m in models:
             v = m.results.total(metric)

@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
+from archprobe.errors import OutputError
 from archprobe.report.assemble import Report
 from archprobe.report.export import json_text, stamp, write_csv, write_json, write_markdown
 from archprobe.report.terminal.render import plain_lines
@@ -44,8 +45,49 @@ class Outputs:
     @property
     def files(self) -> tuple[Path, ...]:
         """The files written (stdout is not one)."""
-        paths = (self.json, self.csv, self.md, self.html)
-        return tuple(p for p in paths if p is not None and p != STDOUT)
+        return tuple(self.named().values())
+
+    def named(self) -> dict[str, Path]:
+        """The files written, by the option that names them (``--md``: its path)."""
+        paths = {"--json": self.json, "--csv": self.csv, "--md": self.md, "--html": self.html}
+        return {k: p for k, p in paths.items() if p is not None and p != STDOUT}
+
+
+def check_outputs(named: Mapping[str, Path], inputs: Iterable[Path] = ()) -> None:
+    """Refuse, before anything is computed or written, outputs that would fail or lose data:
+    two outputs to one file (the second would replace the first), an output that is one of the
+    ``inputs``, a folder, an empty path, or a path under a file.
+
+    Raises:
+        OutputError: ``--option PATH: problem; fix`` for the first such output.
+    """
+    inputs_at = {_key(p) for p in inputs}
+    seen: dict[Path, str] = {}
+    for option, path in named.items():
+        where = f"{option} {path}"
+        if str(path) in ("", "."):
+            raise OutputError(f"{option}: empty path; give a file name")
+        if path.is_dir():
+            raise OutputError(f"{where}: is a folder; give a file path inside it")
+        parent = next((a for a in path.parents if a.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise OutputError(f"{where}: {parent} is a file, not a folder; check the path")
+        key = _key(path)
+        if key in inputs_at:
+            raise OutputError(f"{where}: is an input of this command, and writing would "
+                              "replace it; give another path")  # fmt: skip
+        if key in seen:
+            raise OutputError(f"{where}: {seen[key]} is written there too, and one file cannot "
+                              "hold both; give each output its own path")  # fmt: skip
+        seen[key] = option
+
+
+def _key(path: Path) -> Path:
+    """One name for one file: ``a/../x.md`` and ``x.md`` are the same output."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: it fails when written, located there
+        return path.absolute()
 
 
 def print_report(report: Report, console: Console, plain: bool = False) -> None:
@@ -77,6 +119,7 @@ def write_outputs(
     Returns:
         The files written.
     """
+    check_outputs(outputs.named())
     provenance = stamp(report.device, outputs.command)
     if outputs.json == STDOUT:
         sys.stdout.write(json_text(report, provenance))
@@ -94,8 +137,19 @@ def write_outputs(
         path.parent.mkdir(parents=True, exist_ok=True)
         if announce is not None:
             announce(path)
-        write(path)
+        write_located(path, write)
     return outputs.files
+
+
+def write_located(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(path)``; an OS error that names no file (a full disk, ``/dev/full``) is given
+    this path, so the one line the user sees says which output failed."""
+    try:
+        write(path)
+    except OSError as exc:
+        if not exc.filename:
+            exc.filename = str(path)
+        raise
 
 
 def _write_html(report: Report, path: Path, provenance: Mapping[str, str]) -> None:

@@ -2,12 +2,11 @@
 name, aliases), cached on disk and keyed by each file's ``stat`` stamp, so a name lookup or
 ``archprobe list`` stats the files instead of parsing them all (issue 16: 121 parses per ``list``).
 
-Where: ``$ARCHPROBE_CACHE_DIR`` (empty, ``0`` or ``off`` turns the cache off), else
-``$XDG_CACHE_HOME/archprobe``, else ``~/.cache/archprobe``; never the working directory or the
-catalog folder. The cache is advisory: a missing, unreadable, corrupt or foreign file is ignored
-and rewritten, a folder that cannot be written is not written, and a file changed within
-:data:`RACY_NS` of the cache's writing is parsed again (git's "racy" rule: a rewrite in the same
-clock tick keeps its stamp).
+Where: :func:`archprobe.cache.cache_dir` (``$ARCHPROBE_CACHE_DIR``, else the XDG cache folder);
+never the working directory or the catalog folder. The cache is advisory: a missing, unreadable,
+corrupt or foreign file is ignored and rewritten, a folder that cannot be written is not
+written, and a file changed within :data:`RACY_NS` of the cache's writing is parsed again (git's
+"racy" rule: a rewrite in the same clock tick keeps its stamp).
 """
 
 from __future__ import annotations
@@ -20,22 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "ARCHPROBE_CACHE_DIR"
+from archprobe.cache import cache_dir
+
 VERSION = 1
 RACY_NS = 2_000_000_000
 
 Stamp = list[int]  # mtime_ns, size, inode
 Record = dict[str, Any]  # {"stamp": Stamp, "entry": [kind, name, [aliases]] | None}
-
-
-def cache_dir() -> Path | None:
-    """Where the index lives, or None when the cache is turned off."""
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit is not None:
-        return None if explicit.strip().lower() in ("", "0", "off", "none") else Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "archprobe"
 
 
 def _file(directory: Path) -> Path | None:

@@ -74,7 +74,7 @@ def _refs(doc: dict[str, Any], smap: SourceMap) -> list[tuple[str, Located]]:
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, what: str = "spec file") -> bytes:
     """A spec file's bytes: a regular file under :data:`MAX_FILE_BYTES`. Checked with ``stat``
     first, so a FIFO or device is never opened (reading one would block or never end).
 
@@ -85,17 +85,17 @@ def read_bytes(path: Path) -> bytes:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
             kind = next((k for test, k in _KINDS if test(st.st_mode)), "a device")
-            raise SpecError(f"not a spec file: {kind}, not a regular file", None, str(path))
+            raise SpecError(f"not a {what}: {kind}, not a regular file", None, str(path))
         if st.st_size > MAX_FILE_BYTES:
             raise SpecError(
-                f"spec file of {st.st_size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
+                f"{what} of {st.st_size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
                 None,
                 str(path),
             )
         with open(path, "rb") as f:
             return f.read(MAX_FILE_BYTES + 1)  # a file that grew since stat: still bounded
     except OSError as exc:
-        raise SpecError(f"cannot read spec file: {exc.strerror}", None, str(path)) from None
+        raise SpecError(f"cannot read {what}: {exc.strerror}", None, str(path)) from None
 
 
 def decode(raw: bytes, path: Path) -> str:
@@ -112,9 +112,9 @@ def decode(raw: bytes, path: Path) -> str:
         raise SpecError(f"not UTF-8 text (byte {raw[exc.start]:#04x})", where) from None
 
 
-def read_text(path: Path) -> str:
-    """A spec file's text (:func:`read_bytes`, then :func:`decode`)."""
-    return decode(read_bytes(path), path)
+def read_text(path: Path, what: str = "spec file") -> str:
+    """A spec (or sweep) file's text (:func:`read_bytes`, then :func:`decode`)."""
+    return decode(read_bytes(path, what), path)
 
 
 def copy_data(data: Any) -> Any:

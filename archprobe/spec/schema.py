@@ -23,6 +23,7 @@ from archprobe.blocks import (
     StemParams,
     TransitionParams,
 )
+from archprobe.blocks.base import EXACT_INT
 from archprobe.blocks.layout import LayoutParams
 from archprobe.spec.limits import MAX_BLOCKS, MAX_STAGES
 from archprobe.spec.published import Published
@@ -87,7 +88,7 @@ class StageSpec(KnobModel):
         le=65536,
         description="Output channels of every block (256/512/1024/2048 in ResNet-50).",
     )
-    stride: Literal[1, 2] = Field(
+    stride: Annotated[Literal[1, 2], EXACT_INT] = Field(
         1, description="Stride of the first block (2 halves the resolution; default 1)."
     )
     block: AnyBlock = Field(

@@ -75,7 +75,7 @@ def load_frame(db: Path | str) -> pd.DataFrame:
     path = Path(db)
     if not path.is_file():
         raise FileNotFoundError(f"no such sweep database: {path}")
-    store = Store(path)
+    store = Store.reader(path)  # read-only: a report never writes to the database
     try:
         flat = [_flat(row) for row in store.rows()]
     finally:

@@ -55,7 +55,7 @@ def load_results(db: Path | str) -> Results:
     """The rows of a sweep database as Results (the store is opened and closed here)."""
     from archprobe.sweep.store import Store
 
-    store = Store(db)
+    store = Store.reader(db)  # read-only: reading never writes to the database
     try:
         return sweep_results(store.rows())
     finally:

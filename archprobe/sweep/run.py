@@ -47,6 +47,8 @@ def measure_config(
     out: dict[str, Any] = {}
     batch = int(settings.get("batch", 1))
     device = str(settings.get("device", "auto"))
+    if "memory" in what or "latency" in what:  # they allocate: refuse what cannot fit first
+        _refuse_too_large(spec, "memory" in what, batch, device)
     if "memory" in what or "memory_prediction" in what:
         from archprobe.analysis.memory.model import predict_training
         from archprobe.spec.expand import expand
@@ -67,6 +69,23 @@ def measure_config(
         out.update(latency_s=row.median_s, latency_iqr_s=row.iqr_s, status=row.status)
         out.update({k: row.env[k] for k in ENV_KEYS if k in row.env})
     return out
+
+
+def _refuse_too_large(spec: ArchSpec, training: bool, batch: int, device: str) -> None:
+    """Raise ``TooLarge`` when the predicted peak (torch-free) exceeds the device's free memory:
+    a huge ``batch`` would otherwise allocate until the host swaps or the allocator fails."""
+    from archprobe.analysis.memory.fits import check_fits
+    from archprobe.analysis.memory.model import predict_inference, predict_training
+    from archprobe.analysis.timing.env import resolve_device
+    from archprobe.spec.expand import expand
+
+    graph = expand(spec)
+    if training:
+        needed, what = predict_training(graph, batch, "sgd_momentum").peak_bytes, "training step"
+    else:
+        needed, what = predict_inference(graph, batch).peak_bytes, "forward"
+    fix = "lower measure.batch in the sweep file"
+    check_fits(f"{spec.name}: {what} at batch {batch}", needed, resolve_device(device).device, fix)
 
 
 ENV_KEYS = ("device", "device_name", "torch", "dtype", "layout")
@@ -130,6 +149,7 @@ def run_sweep(
     total, seen, done = grid_size(spec), 0, 0
     store = Store(db)
     try:
+        store.find_corrupt()  # a resumed run measures damaged rows again (the CLI says so)
         for configs in gen:
             seen += len(configs)
             if measured:

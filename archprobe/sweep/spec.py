@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from archprobe.errors import SourceLoc, SpecError, SpecErrors
 from archprobe.spec.catalog import find_spec
 from archprobe.spec.errors_map import locate, suggest
-from archprobe.spec.merge import load_merged
+from archprobe.spec.merge import load_merged, read_text
 from archprobe.spec.strict_yaml import KeyPath, SourceMap, load_yaml
 from archprobe.sweep.axis_check import axis_problems
 from archprobe.sweep.samplers import DISTS, Sampler
@@ -350,10 +350,7 @@ def load_sweep(path: Path) -> SweepSpec:
         SpecError: located at the sweep file's offending key; ``SpecErrors`` (every problem,
             in file order) when there are several.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"cannot read sweep file: {exc.strerror}", None, str(path)) from None
+    text = read_text(path, "sweep file")  # an unreadable or non-UTF-8 file: a located SpecError
     doc, smap = load_yaml(text, path)
     r = _Reader(smap)
     if not isinstance(doc, dict):

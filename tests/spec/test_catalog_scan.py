@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from archprobe.spec import catalog, index
+from archprobe import cache
+from archprobe.spec import catalog
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OLD = 1_600_000_000  # a file stamp well before any index was written (not "racy")
@@ -85,7 +86,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         path = specs / f"{name}.yaml"
         path.write_text(f"extends: resnet18\nname: {name}\naliases: [{name}1]\n", "utf-8")
         os.utime(path, (OLD, OLD))
-    monkeypatch.setenv(index.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     return specs
 
 
@@ -154,21 +155,21 @@ def test_a_forged_index_entry_is_not_trusted(folder: Path, monkeypatch: pytest.M
 def test_no_cache_and_an_unwritable_cache_still_scan(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(index.CACHE_ENV, "off")
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
     assert scan(folder, monkeypatch)[0]["b1"] == "b.yaml"
     blocker = folder.parent / "file"
     blocker.write_text("", encoding="utf-8")
-    monkeypatch.setenv(index.CACHE_ENV, str(blocker / "cache"))  # a folder under a file
+    monkeypatch.setenv(cache.CACHE_ENV, str(blocker / "cache"))  # a folder under a file
     assert scan(folder, monkeypatch)[0]["b1"] == "b.yaml"
     assert not (folder.parent / "cache").exists()
 
 
 def test_the_cache_folder_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(index.CACHE_ENV)
+    monkeypatch.delenv(cache.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert index.cache_dir() == tmp_path / "xdg" / "archprobe"
+    assert cache.cache_dir() == tmp_path / "xdg" / "archprobe"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # the spec: absolute paths only
-    assert index.cache_dir() == Path.home() / ".cache" / "archprobe"
+    assert cache.cache_dir() == Path.home() / ".cache" / "archprobe"
 
 
 def test_list_writes_nothing_outside_the_cache(tmp_path: Path) -> None:

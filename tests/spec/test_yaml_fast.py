@@ -48,7 +48,7 @@ def test_repository_files_read_alike(path: Path, monkeypatch: pytest.MonkeyPatch
     except UnicodeDecodeError:
         pytest.skip("not UTF-8 (a case of its own)")
     fast, slow = both(text, path, monkeypatch)
-    assert fast == slow
+    assert repr(fast) == repr(slow)  # not ==: a `.nan` in a bad-input file is unequal to itself
 
 
 @pytest.mark.skipif(not strict_yaml.FAST, reason="PyYAML without libyaml")

@@ -68,7 +68,7 @@ def test_unknown_executor_and_missing_db(tmp_path: Path) -> None:
                                  "--executor", "gpu"])  # fmt: skip
     assert result.exit_code == 1 and "allowed: auto, inline, pool, ray" in result.stderr
     result = runner.invoke(app, ["sweep", "results", str(tmp_path / "none.db")])
-    assert result.exit_code == 2 and "no such database" in result.output
+    assert result.exit_code == 1 and "no such sweep database" in result.output
 
 
 def test_bad_measure_settings_are_located(tmp_path: Path) -> None:

@@ -120,8 +120,10 @@ def _cpu_peak(run: Callable[[], object]) -> int:
     from torch._C._autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
+    from archprobe.analysis.quiet import quiet_stderr
+
     gc.collect()
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         run()
     # Allocation events are merged into their ops in prof.events(); the raw kineto events keep
     # each allocation and free with its own time stamp, which the running sum needs.

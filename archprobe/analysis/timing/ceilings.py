@@ -9,20 +9,21 @@
   interference (another process, a clock dip) only ever slows a run down.
 
 Known GPUs (H100, H200, A100) use their datasheet figures (``devices.lookup``) instead. Measured
-ceilings are cached in ``$XDG_CACHE_HOME/archprobe/ceilings.json`` (default ``~/.cache``), keyed
-by device name, torch version, threads, dtype and math mode, so every run on a machine draws
-the same roof; never in the working directory. ``ARCHPROBE_NO_CACHE=1`` measures afresh.
+ceilings are cached in ``ceilings.json`` in archprobe's cache folder (``archprobe/cache.py``:
+``$ARCHPROBE_CACHE_DIR``, else ``$XDG_CACHE_HOME/archprobe``), keyed by device name, torch version,
+threads, dtype and math mode, so every run on a machine draws the same roof; never in the working
+directory. ``ARCHPROBE_CACHE_DIR=off`` measures afresh in every process.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from archprobe.analysis.timing.devices import DeviceCeilings, MathMode, lookup, math_mode
+from archprobe.cache import cache_dir
 
 if TYPE_CHECKING:
     import torch
@@ -30,10 +31,11 @@ if TYPE_CHECKING:
 CACHE_FILE = "ceilings.json"
 
 
-def cache_path() -> Path:
-    """``$XDG_CACHE_HOME/archprobe/ceilings.json`` (XDG base directory spec; ``~/.cache``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "archprobe" / CACHE_FILE
+def cache_path() -> Path | None:
+    """``ceilings.json`` in archprobe's cache folder (:func:`archprobe.cache.cache_dir`), or None
+    when caching is off (then the ceilings are measured in every process)."""
+    root = cache_dir()
+    return None if root is None else root / CACHE_FILE
 
 
 def _fastest_s(stmt: str, env: dict[str, Any], min_run_time: float) -> float:
@@ -116,7 +118,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 def cached_ceilings(key: str, path: Path | None = None) -> DeviceCeilings | None:
     """The cached measurement under ``key``, or None (absent, unreadable, or not finite)."""
-    entry = _load(path or cache_path()).get(key)
+    path = path or cache_path()
+    entry = _load(path).get(key) if path is not None else None
     if not isinstance(entry, dict):
         return None
     try:
@@ -133,6 +136,8 @@ def cached_ceilings(key: str, path: Path | None = None) -> DeviceCeilings | None
 def store_ceilings(key: str, c: DeviceCeilings, path: Path | None = None) -> None:
     """Add ``c`` under ``key`` to the cache file (a cache that cannot be written is skipped)."""
     path = path or cache_path()
+    if path is None:  # caching is off
+        return
     data = _load(path)
     data[key] = {"name": c.name, "peak_flops": dict(c.peak_flops), "bandwidth": c.bandwidth,
                  "source": c.source}  # fmt: skip
@@ -163,10 +168,8 @@ def device_ceilings(
             return known
     math = math or math_mode(dtype, device.type, tf32_enabled())
     key = _key(device, dtype, math)
-    use_cache = os.environ.get("ARCHPROBE_NO_CACHE") != "1"
-    found = cached_ceilings(key) if use_cache else None
+    found = cached_ceilings(key)
     if found is None:
         found = measure_ceilings(device, dtype, math)
-        if use_cache:
-            store_ceilings(key, found)
+        store_ceilings(key, found)
     return found

@@ -4,13 +4,13 @@ opened and closed by hooks that never outlive the measurement (torch imported la
 from __future__ import annotations
 
 import math
-import os
 import statistics
-import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+from archprobe.analysis.quiet import quiet_stderr
 
 if TYPE_CHECKING:
     import torch
@@ -64,31 +64,6 @@ def profiler_ranges(model: nn.Module, scopes: Iterable[str]) -> Iterator[None]:
             h.remove()
         while stack:
             stack.pop().__exit__(None, None, None)
-
-
-@contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null for the block: torch's profiler (kineto) prints
-    ``USDT: ... profiler_start`` / ``profiler_stop`` from C++ on every start and stop, past
-    Python's ``sys.stderr``. Python-level writes (a progress bar's refresh) resume afterwards.
-    ``ARCHPROBE_DEBUG=1`` keeps the chatter."""
-    if os.environ.get("ARCHPROBE_DEBUG") == "1":
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (an embedding host): nothing to silence
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def layer_times(

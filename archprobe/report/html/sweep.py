@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from plotly.offline import get_plotlyjs
 
+from archprobe.errors import ArchprobeError
 from archprobe.report.html import sweep_figures as figures
 from archprobe.report.html.compare import figure_html
 from archprobe.report.html.page import Page, esc, render_page, simple_table
@@ -179,10 +180,14 @@ SECTIONS: tuple[SweepSectionFn, ...] = (summary_section, pareto_section, edf_sec
 """The sections of a sweep report, in page order."""
 
 
+class EmptySweep(ArchprobeError, ValueError):
+    """A sweep database without one intact row: there is nothing to plot."""
+
+
 def sweep_html(df: pd.DataFrame, stamp: dict[str, str]) -> str:
     """The whole report of a sweep frame (from :func:`load_frame`) as one HTML document."""
     if df.empty:
-        raise ValueError("the sweep database has no rows; run the sweep first")
+        raise EmptySweep("the sweep database has no rows to report (none intact); run it first")
     names = ", ".join(sorted(df["sweep"].unique().tolist()))
     page = Page(
         f"Sweep: {names}",
@@ -204,7 +209,7 @@ def write_sweep_html(db: Path | str, path: Path, stamp: dict[str, str] | None = 
 
     Raises:
         FileNotFoundError: when ``db`` does not exist.
-        ValueError: when it holds no rows.
+        EmptySweep: when it holds no intact row (a ValueError too).
     """
     if stamp is None:
         from archprobe.report.export import stamp as default_stamp

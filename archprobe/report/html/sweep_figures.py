@@ -189,6 +189,10 @@ def _axis_title(axis: str, binned: bool) -> str:
 
 def _bin_labels(t: pd.DataFrame, d: pd.DataFrame, axis: str) -> list[str]:
     """Hover labels of the trend's x values: the value, or the raw range a bin covers."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(d["_raw"]):  # text values are never binned
+        return [f"{esc(axis)} = {esc(value)}" for value in t[axis].tolist()]
     ranges = trend(d, axis, "_raw").set_index(axis).reindex(t[axis])
     return [
         f"{esc(axis)} = {esc(lo)}" if lo == hi else f"{esc(axis)} in [{lo:g}, {hi:g}]"

@@ -23,6 +23,8 @@ from rich.markup import escape as _escape
 from rich.measure import Measurement
 from rich.text import Text
 
+from archprobe.errors import printable
+
 UNLIMITED = 1_000_000
 """A width no table reaches: measuring against it gives a table's natural width."""
 CELL_LINES = " · "
@@ -31,8 +33,9 @@ CELL_LINES = " · "
 
 def escape(text: object) -> str:
     """User text (spec names, aliases, sources, module paths, messages) made literal for rich
-    markup, so ``[thop]`` or ``[/bold]x[/]`` print as written instead of being read as tags."""
-    return _escape(str(text))
+    markup, so ``[thop]`` or ``[/bold]x[/]`` print as written instead of being read as tags,
+    and for the terminal: control characters are shown as escapes (``\\x1b``), not obeyed."""
+    return _escape(printable(str(text)))
 
 
 def writes_to_terminal(console: Console) -> bool:

@@ -10,6 +10,7 @@ import yaml
 from rich.console import Console
 from rich.syntax import Syntax
 
+from archprobe.errors import printable
 from archprobe.report.terminal.render import writes_to_terminal
 from archprobe.spec.schema import ArchSpec
 
@@ -26,7 +27,7 @@ def resolved_yaml(spec: ArchSpec) -> str:
 def print_spec(data: bytes, console: Console) -> None:
     """A spec's text: highlighted on a terminal, else written unchanged to the console's file."""
     if writes_to_terminal(console):
-        text = data.decode("utf-8", errors="replace")
+        text = printable(data.decode("utf-8", errors="replace"))  # shown, never obeyed
         console.print(
             Syntax(text, "yaml", theme="ansi_dark", background_color="default", word_wrap=True)
         )
