@@ -6,7 +6,9 @@ Bytecode is cached under a temporary ``PYTHONPYCACHEPREFIX`` (an installed packa
 files; nothing is written into the source tree) and the catalog index under a temporary
 ``ARCHPROBE_CACHE_DIR``, warmed by one round first; ``--cold`` turns the index off instead.
 
-Target (issue 16): both commands within 1.5× of the dependencies' import.
+Target (issue 16): both commands within 1.5× of the dependencies' import. ``typer floor`` (a
+bare typer app running a three-option command) is printed next to them: what any typer command
+costs before archprobe does anything.
 Run: python benchmarks/bench_startup.py [--rounds N] [--cold] [--root CHECKOUT]
 (``--root``: time another checkout, e.g. the main branch, with the same harness)
 """
@@ -23,17 +25,34 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The floor any typer command pays here: typer 0.29 coerces each option through a pydantic
+# TypeAdapter when the command runs, which imports and builds pydantic's schema machinery that
+# ``import pydantic`` (lazy) does not load. One command with three boolean options, as `list`.
+TYPER_FLOOR = """
+import typer
+app = typer.Typer(add_completion=False)
+@app.callback()
+def options(version: bool = False) -> None: pass
+@app.command("list")
+def list_cmd(traits: bool = False, json_out: bool = False, plain: bool = False) -> None: pass
+@app.command()
+def other() -> None: pass
+app()
+"""
 COMMANDS = {
     "deps import": ["-c", "import pydantic, rich, typer, yaml"],
+    "typer floor": ["-c", TYPER_FLOOR, "list"],
     "archprobe list": ["-m", "archprobe", "list"],
     "archprobe compare": ["-m", "archprobe", "compare", "resnet50", "resnext50"],
 }
 
 
-def cpu_seconds(args: list[str], env: dict[str, str]) -> float:
-    """User + system CPU seconds of one child process running ``python ARGS``."""
+def cpu_seconds(args: list[str], env: dict[str, str], cwd: Path) -> float:
+    """User + system CPU seconds of one child process running ``python ARGS`` in ``cwd`` (the
+    checkout timed: ``python -m`` puts the working directory first on sys.path, before
+    PYTHONPATH, so another cwd would time that folder's archprobe)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, *args], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, *args], env=env, cwd=cwd, check=True, capture_output=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -50,11 +69,11 @@ def main() -> None:
         env.update(PYTHONPATH=str(args.root.resolve()), PYTHONPYCACHEPREFIX=str(Path(tmp) / "pyc"),
                    ARCHPROBE_CACHE_DIR=cache)  # fmt: skip
         for command in COMMANDS.values():  # warm-up: bytecode and index written
-            cpu_seconds(command, env)
+            cpu_seconds(command, env, args.root)
         samples: dict[str, list[float]] = {k: [] for k in COMMANDS}
         for _ in range(args.rounds):
             for key, command in COMMANDS.items():
-                samples[key].append(cpu_seconds(command, env))
+                samples[key].append(cpu_seconds(command, env, args.root))
     base = samples["deps import"]
     print(f"{args.root}: CPU seconds per process, median of {args.rounds} interleaved rounds "
           f"(index {'off' if args.cold else 'warm'}), Python {sys.version.split()[0]}")  # fmt: skip

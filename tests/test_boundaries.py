@@ -125,8 +125,8 @@ def test_torch_and_pandas_only_where_allowed() -> None:
 # modules and the packages of lower rank; packages of one rank are peers and never import each
 # other. spec/ sits above blocks/ because the spec language is assembled from the registered parts.
 LAYERS = {
-    "errors": 0, "units": 0, "cache": 0, "graph": 1, "blocks": 2, "spec": 3, "builder": 4,
-    "analysis": 5, "checks": 6, "proofs": 6, "sweep": 6, "report": 7, "cli": 8,
+    "errors": 0, "units": 0, "cache": 0, "plugins": 1, "graph": 1, "blocks": 2, "spec": 3,
+    "builder": 4, "analysis": 5, "checks": 6, "proofs": 6, "sweep": 6, "report": 7, "cli": 8,
 }  # fmt: skip
 # Inside analysis/: results, quiet < analytic < stages, paper, memory < timing < counters < compare.
 ANALYSIS = {"results": 0, "quiet": 0, "analytic": 1, "stages": 2, "paper": 2, "memory": 2,

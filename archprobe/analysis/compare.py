@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from archprobe.analysis.analytic import Analysis, analyze_spec
-from archprobe.analysis.memory.results import MemoryPair
 from archprobe.analysis.results import Results, draw, name_list
 from archprobe.analysis.timing.devices import H100_SXM
 from archprobe.analysis.timing.roofline import RooflineReport, analytic_roofline
@@ -32,6 +31,7 @@ if TYPE_CHECKING:  # torch-dependent modules: their result types are plain data
     from archprobe.analysis.counters.reconcile import Reconciliation
     from archprobe.analysis.memory.measure import MemoryMeasurement
     from archprobe.analysis.memory.model import MemoryPrediction
+    from archprobe.analysis.memory.results import MemoryPair
     from archprobe.analysis.timing.latency import LatencyReport
 
 Progress = Callable[[str, int], None]
@@ -157,6 +157,7 @@ def _memory_device(m: Measure) -> str:
 
 def _memory(models: Sequence[Analysis], m: Measure) -> tuple[MemoryPair, ...]:
     from archprobe.analysis.memory.model import predict_inference, predict_training
+    from archprobe.analysis.memory.results import MemoryPair  # the memory model: when asked for
 
     device = _memory_device(m)
     backend: Literal["cuda", "cpu"] = "cuda" if device.startswith("cuda") else "cpu"

@@ -56,23 +56,17 @@ def list_cmd(
 
     Example: archprobe list; archprobe list --traits
     """
-    from archprobe.analysis.analytic import analyze_spec
-    from archprobe.report.terminal.table import (
-        catalog_records,
-        catalog_table,
-        trait_records,
-        traits_table,
-    )
-    from archprobe.spec import list_specs
-
     with user_errors():
         if traits:
+            from archprobe.report.terminal.table import trait_records, traits_table
+
             rows = trait_records()
             emit(json_out, plain, lambda: [traits_table(rows)], lambda: rows)
             return
-        entries = [(e, analyze_spec(e.path)) for e in list_specs()]
-        entries.sort(key=lambda ea: (ea[0].path.parent.name, ea[1].results.total("macs")))
-        emit(json_out, plain, lambda: [catalog_table(entries)], lambda: catalog_records(entries))
+        from archprobe.report.terminal.catalog import catalog_records, catalog_rows, catalog_table
+
+        models = catalog_rows()
+        emit(json_out, plain, lambda: [catalog_table(models)], lambda: catalog_records(models))
 
 
 @app.command()
@@ -181,10 +175,13 @@ _register_subcommands()
 
 def main() -> None:
     """Console-script entry point: a plugin that failed to load stops every command, since a
-    spec using its parts would otherwise read as an unknown type."""
-    from archprobe.blocks.plugins import PluginError, check
+    spec using its parts would otherwise read as an unknown type. Without a plugin named, the
+    parts are not imported here: a command that needs them imports them (start-up time)."""
+    from archprobe.plugins import PluginError, check, named_plugins
 
     try:
+        if named_plugins():
+            import archprobe.blocks  # noqa: F401  (imports the parts, then the plugins)
         check()
     except PluginError as exc:
         err.print(str(exc))

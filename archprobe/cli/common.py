@@ -51,8 +51,21 @@ def print_view(
     for part in parts:
         if isinstance(part, str):  # a sentence, not markup: it may hold names from the user
             console.print(part, markup=False, highlight=False, soft_wrap=True)
+        elif (fast := _fast_text(part, console)) is not None:
+            console.file.write(fast)
         else:  # never cropped: a table wider than the terminal runs on (render.Table)
             console.print(part, crop=False)
+
+
+def _fast_text(part: RenderableType, console: Console) -> str | None:
+    """A plain table piped without colour, laid out directly (render.fast_table_text: rich's
+    own layout is most of a cached ``archprobe list``); None where rich must render it, or
+    where the console records or captures what it prints."""
+    from archprobe.report.terminal.render import Table, fast_table_text
+
+    if not isinstance(part, Table) or console.record or console._buffer_index:
+        return None
+    return fast_table_text(part, console)
 
 
 def emit(

@@ -276,3 +276,9 @@ def set_path(doc: Any, path: KeyPath, value: Any) -> Any:
     out = dict(doc) if isinstance(doc, dict) else {}
     out[head] = set_path(out.get(head, {}), rest, value)
     return out
+
+
+def dependencies(path: Path, find: Callable[[str, Path], Path]) -> tuple[tuple[Path, bytes], ...]:
+    """Every file ``path``'s ``extends:`` tree reads (itself first), with the bytes it was merged
+    from (memoised: no parse when it was loaded in this process)."""
+    return _merge(path, find, ()).deps

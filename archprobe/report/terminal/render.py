@@ -14,7 +14,9 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from rich import box as rich_box
 from rich import table as rich_table
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.errors import MarkupError
 from rich.markup import escape as _escape
@@ -73,6 +75,76 @@ class Table(rich_table.Table):
             if sizes:
                 slack += max(m.maximum for m in sizes) - max(m.minimum for m in sizes)
         return slack
+
+
+_SIMPLE = {"justify": ("left", "right"), "ratio": (None,), "width": (None,),
+           "min_width": (None,), "max_width": (None,)}  # fmt: skip
+"""Column settings the fast path lays out as rich does (styles print nothing without colour)."""
+
+
+def _literal(cell: object) -> str | None:
+    """``cell`` as printed when it is text rich prints as it is (no markup, emoji or control
+    characters, one cell per character), else None."""
+    if not isinstance(cell, str) or any(c in cell for c in "[]\\:\n\t\r\x1b"):
+        return None
+    return cell if cell.isprintable() and cell_len(cell) == len(cell) else None
+
+
+def _simple_table(table: Table, console: Console) -> bool:
+    """Whether the fast path (:func:`fast_table_text`) prints exactly what rich would."""
+    colourless = console.color_system is None and not console.legacy_windows
+    utf = console.encoding.lower().startswith("utf")  # else rich swaps in an ASCII box
+    return (
+        colourless and utf and not writes_to_terminal(console)
+        and table.box is rich_box.HEAVY_HEAD and table.show_header and table.show_edge
+        and not (table.show_lines or table.show_footer or table.caption or table.leading
+                 or table.collapse_padding or table.width or table.min_width or table.expand)
+        and table.pad_edge and table.padding == (0, 1, 0, 1)
+        and all(getattr(c, k) in ok for c in table.columns for k, ok in _SIMPLE.items())
+        and not any(r.end_section for r in table.rows)
+    )  # fmt: skip
+
+
+def fast_table_text(table: Table, console: Console) -> str | None:
+    """The table as rich prints it off a terminal without colour (natural width, heavy head
+    box), built directly: rich's layout engine costs ~50 ms for the ~90-row catalog table of
+    ``archprobe list`` (issue 16: start-up). None when the table uses anything else (styles,
+    markup, wide characters, a caption...): rich renders those. tests/test_render.py checks the
+    two agree."""
+    if not _simple_table(table, console):
+        return None
+    columns = [[_literal(c.header), *map(_literal, c.cells)] for c in table.columns]
+    title = _literal(table.title or "")
+    if title is None or any(cell is None for col in columns for cell in col):
+        return None
+    cols = [[str(cell) for cell in col] for col in columns]
+    widths = [max(len(cell) for cell in col) + 2 for col in cols]
+    total = sum(widths) + len(widths) + 1
+    if len(title) > total:
+        return None
+    lines = [_centred(title, total)] if title else []
+    rule = {w: "━" * w for w in widths}
+    lines.append("┏" + "┳".join(rule[w] for w in widths) + "┓")
+    justify = [str(c.justify) for c in table.columns]  # the header's too, as in rich
+    lines.append(_row([col[0] for col in cols], widths, justify, "┃"))
+    lines.append("┡" + "╇".join(rule[w] for w in widths) + "┩")
+    for i in range(1, table.row_count + 1):
+        lines.append(_row([col[i] for col in cols], widths, justify, "│"))
+    lines.append("└" + "┴".join("─" * w for w in widths) + "┘")
+    return "\n".join(lines) + "\n"
+
+
+def _centred(text: str, width: int) -> str:
+    left = (width - len(text)) // 2
+    return " " * left + text + " " * (width - len(text) - left)
+
+
+def _row(cells: list[str], widths: list[int], justify: list[str], bar: str) -> str:
+    parts = [
+        " " + (cell.rjust(w - 2) if how == "right" else cell.ljust(w - 2)) + " "
+        for cell, w, how in zip(cells, widths, justify, strict=True)
+    ]
+    return bar + bar.join(parts) + bar
 
 
 def _plain(cell: object) -> str:

@@ -1,5 +1,5 @@
-"""Rich tables: the catalog, per-stage tables (ResNeXt Table 1 shape), side-by-side compare;
-and the records of the catalog and stage tables (``--json``: what the table shows, exactly).
+"""Rich tables: per-stage tables (ResNeXt Table 1 shape), side-by-side compare;
+and the records of the stage tables (``--json``: what the table shows, exactly).
 
 Names, aliases and sources come from spec files, so they are escaped before they reach markup.
 """
@@ -14,7 +14,6 @@ from archprobe.analysis.analytic import Analysis
 from archprobe.analysis.paper import PaperCheck, paper_checks
 from archprobe.analysis.stages import StageRow, aligned_stages, row_keys, stage_rows
 from archprobe.report.terminal.render import Table, escape
-from archprobe.spec.catalog import CatalogEntry
 from archprobe.units import MINUS, binary_bytes, exact, si, signed_percent, signed_si
 
 STAGE_METRICS = ("params", "macs", "acts", "bytes_read", "bytes_written")
@@ -162,45 +161,6 @@ def paper_table(models: list[Analysis]) -> Table | None:
         "25.5M/25.0M; torchvision counts BN γ/β too."
     )
     return t if t.row_count else None
-
-
-def catalog_table(entries: list[tuple[CatalogEntry, Analysis]]) -> Table:
-    """One row per catalog model: name, aliases, family (its folder), input, exact params and
-    MACs (multiply-accumulates)."""
-    t = Table(title="archprobe catalog (analytic, per image; MACs = multiply-accumulates)")
-    t.add_column("name", no_wrap=True)
-    t.add_column("aliases", overflow="fold")
-    t.add_column("family", no_wrap=True)
-    t.add_column("input", no_wrap=True)
-    t.add_column("params", justify="right", no_wrap=True)
-    t.add_column("MACs", justify="right", no_wrap=True)
-    for entry, a in entries:
-        size = a.spec.input.size
-        t.add_row(
-            escape(entry.name),
-            escape(", ".join(entry.aliases)),
-            escape(entry.path.parent.name),
-            f"{size}×{size}",
-            f"{a.results.total('params'):,.0f}",
-            f"{a.results.total('macs'):,.0f}",
-        )
-    return t
-
-
-def catalog_records(entries: list[tuple[CatalogEntry, Analysis]]) -> list[dict[str, Any]]:
-    """What :func:`catalog_table` shows, one record per model, with exact counts."""
-    return [
-        {
-            "name": entry.name,
-            "aliases": list(entry.aliases),
-            "family": entry.path.parent.name,
-            "path": str(entry.path),
-            "input": {"channels": a.spec.input.channels, "size": a.spec.input.size},
-            "params": exact(a.results.total("params")),
-            "macs": exact(a.results.total("macs")),
-        }
-        for entry, a in entries
-    ]
 
 
 def stage_records(a: Analysis) -> dict[str, Any]:
