@@ -11,7 +11,7 @@ For each: evaluation alone (draw + cost a batch, configs/s), end to end into a f
 (configs/s, or draws/s where constraints reject), and the per-config reference (``make_spec`` + the
 memoised graph walk, ``fast.spec_cost``) on a small sample, timed in alternation with the batched
 path so machine load hits both; the ratio is printed. Last, the peak RSS of a 1,000,000-config
-analytic sweep, measured in a subprocess (``ru_maxrss``).
+analytic sweep, measured in a subprocess (its ``VmHWM``).
 
     python benchmarks/bench_sweep.py [N]      # N draws per space (default 200,000)
 """
@@ -125,7 +125,10 @@ from archprobe.sweep.run import run_sweep
 from archprobe.sweep.spec import load_sweep
 summary = run_sweep(load_sweep(Path(sys.argv[1])), Path(sys.argv[2]), batch=int(sys.argv[3]))
 assert summary.done == 32**4, summary
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork + exec, so a child started from a
+# large benchmark process would report the parent's resident size as its own peak.
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print(hwm[0].split()[1] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
