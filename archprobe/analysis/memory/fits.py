@@ -12,11 +12,17 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from archprobe.analysis.memory.model import predict_inference
 from archprobe.errors import ArchprobeError
-from archprobe.units import binary_bytes
+from archprobe.graph.nodes import Graph
+from archprobe.units import binary_bytes, si
 
 if TYPE_CHECKING:
     import torch
+
+
+HEADROOM = 0.9
+"""Fraction of the free memory a timed batch may plan to use (allocator and runtime overhead)."""
 
 
 class TooLarge(ArchprobeError):
@@ -63,3 +69,21 @@ def check_fits(what: str, needed: int, device: torch.device, fix: str) -> None:
             f"{what}: needs about {binary_bytes(needed)} (predicted peak), but {device.type} "
             f"has {binary_bytes(free)} free; refused before allocating: {fix}"
         )
+
+
+def too_large(
+    graph: Graph, batch: int, available: int | None, dtype_bytes: int = 4, backend: str = "cpu"
+) -> str | None:
+    """Why ``batch`` cannot run in ``available`` bytes ("too large: ..."), or None if it fits
+    (or the free memory is unknown): the latency rows' and the roofline's refusal, where a batch
+    of 65536 images would ask for ~700 GB and swap the machine (CPU) or die in cuDNN (CUDA)."""
+    if available is None:
+        return None
+    need = predict_inference(graph, batch, dtype_bytes, backend="cuda" if backend == "cuda"
+                             else "cpu").peak_bytes  # fmt: skip
+    if need <= HEADROOM * available:
+        return None
+    return (
+        f"too large: batch {batch} needs ≈ {si(need, 'B')} for inference (predicted), "
+        f"{si(available, 'B')} free on the {backend}; lower --batch"
+    )

@@ -8,7 +8,7 @@ sample), so their ratio comes from paired rounds with a bootstrap interval
 size: eval mode, no autograd, autocast for fp16/bf16 (weights stay fp32, as in mixed-precision
 serving). CPU runs use one intra-op thread per physical core unless ``threads`` is given. A batch
 whose predicted inference peak exceeds the free memory is refused before anything is allocated
-(``fits.too_large``); an OOM marks its row ``oom`` and the next batch size still runs.
+(``memory.fits.too_large``); an OOM marks its row ``oom`` and the next batch size still runs.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from archprobe.analysis.memory.fits import available_bytes, too_large
 from archprobe.analysis.timing.env import (
     DeviceChoice,
     check_dtype,
@@ -35,7 +36,6 @@ from archprobe.analysis.timing.env import (
     measurement_env,
     resolve_device,
 )
-from archprobe.analysis.timing.fits import cpu_available_bytes, too_large
 from archprobe.analysis.timing.latency_rows import (
     LatencyReport,
     LatencyRow,
@@ -139,13 +139,6 @@ def _prepare(target: Target, device: torch.device, channels_last: bool, compile:
         # Static shapes: each batch size gets its own graph instead of one dynamic-shape graph.
         model = torch.compile(model, dynamic=False)
     return _Prepared(model, name, sample, graph)
-
-
-def available_bytes(device: torch.device) -> int | None:
-    """Free memory on ``device``: CUDA's ``mem_get_info``, the CPU's MemAvailable."""
-    if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
-    return cpu_available_bytes()
 
 
 def _subject(p: _Prepared, x: Any, device: torch.device) -> Subject:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from archprobe.analysis.analytic import analyze_spec
+from archprobe.analysis.memory.fits import available_bytes, too_large
 from archprobe.analysis.timing.devices import DeviceCeilings, math_mode
-from archprobe.analysis.timing.fits import too_large
 from archprobe.analysis.timing.layer_times import FORWARD
 from archprobe.analysis.timing.roofline import RooflineReport, analytic_roofline
 from archprobe.analysis.timing.rounds import Plan, Subject, run_rounds
@@ -55,8 +55,6 @@ def _profile_rounds(
 
 
 def _check_fits(reports: Sequence[RooflineReport], graphs: Sequence[Any], device: Any) -> None:
-    from archprobe.analysis.timing.latency import available_bytes
-
     free = available_bytes(device)
     for report, graph in zip(reports, graphs, strict=True):
         refusal = too_large(graph, report.batch, free, backend=device.type)
