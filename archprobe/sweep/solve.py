@@ -122,6 +122,15 @@ def metric(cost: SpecCost, preserve: str) -> int:
     raise SpecError(f"unknown preserve target {preserve!r} (choose from {', '.join(PRESERVE)})")
 
 
+def uniform_cost(spec: ArchSpec, groups: int, d: int) -> SpecCost | None:
+    """``spec``'s cost with every stage at (``groups``, ``d``); None where that is invalid."""
+    blocks = [_block_with(s.block, groups, d, i) for i, s in enumerate(spec.stages)]
+    try:
+        return spec_cost(spec, blocks)
+    except GraphError:  # a stage's width rounds to zero channels per group
+        return None
+
+
 class _Values:
     """The preserved metric at each d, memoised; None where the network is invalid.
 
@@ -139,12 +148,7 @@ class _Values:
     def cost(self, d: int) -> SpecCost | None:
         """The network's cost at a uniform d (None: invalid), computed once per d."""
         if d not in self.costs:
-            stages = enumerate(self.spec.stages)
-            blocks = [_block_with(s.block, self.groups, d, i) for i, s in stages]
-            try:
-                self.costs[d] = spec_cost(self.spec, blocks)
-            except GraphError:  # a stage's width rounds to zero channels per group
-                self.costs[d] = None
+            self.costs[d] = uniform_cost(self.spec, self.groups, d)
         return self.costs[d]
 
     def __call__(self, d: int) -> int | None:

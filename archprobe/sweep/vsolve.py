@@ -1,24 +1,26 @@
-"""The width solver on a batch: per config, the d that :func:`solve.solve_width` picks, by array
-bisection over the configs of one core.
+"""The width solver on a batch: per config, the d that :func:`solve.solve_width` picks, found for
+every row of the batch at once (all cores together) by array search.
 
-A core's costs at a uniform width d are computed once per d (the scalar solver's ``_Values``
-memo); a config's metric at d is the core's, corrected for its stage depths as in
-``sweep/vector.py``. The search is the scalar solver's, row-wise: the smallest valid d whose
-metric reaches the target (bisection on the same monotone predicate, nearest valid d at or above
-a probe), the smallest d of the value just below it, and the same tie rule. Rows the arrays cannot
-settle (no d reaches the target) go to the per-config path.
+A core's costs at a uniform width d come from the sweep's table (``sweep/width_table.py``:
+computed once per (core, d) by the scalar rule, kept across batches). A config's metric at d is
+its core's, corrected for its stage depths as in ``sweep/vector.py``. The search is the scalar
+solver's, row-wise: the smallest d whose nearest valid d at or above reaches the target (a
+monotone predicate, so any bracketing search finds the same d), the nearest valid d below it,
+walked down to the smallest d of its value, and the same tie rule (``solve._choose``). When no d
+reaches the target the scalar solver keeps the largest valid value; when no d is valid, the row
+is invalid with the scalar solver's message.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from archprobe.errors import SpecError
 from archprobe.sweep.draws import Column
-from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, _Values
+from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS
 from archprobe.sweep.vector import (
     FIELDS,
     PROBE,
@@ -26,146 +28,227 @@ from archprobe.sweep.vector import (
     Cores,
     Evaluated,
     Int64s,
-    cost_rows,
     depth_matrix,
     group,
 )
+from archprobe.sweep.width_table import MASK, SHIFT, Bools, Table, why_not
 
-MACS, PARAMS = FIELDS.index("macs"), FIELDS.index("params")
+MAX_ENTRIES = 1 << 18  # (core, d) pairs kept (~0.3 KB each); the table restarts beyond this
+INTERPOLATED = 8  # regula falsi steps before bisection (first_reaching)
 
 
 @dataclass
-class Costs:
-    """Costs of some rows at some widths: valid, total (n×6), first and repeat (n×stages×6)."""
+class Batch:
+    """The solvable rows of a batch: core ids, swept depths and stage 0's depth."""
 
-    valid: NDArray[np.bool_]
-    total: NDArray[np.int64]
-    first: NDArray[np.int64]
-    repeat: NDArray[np.int64]
+    table: Table
+    ids: Int64s
+    depths: NDArray[np.int64]
+    depth0: Int64s
 
-
-class Table:
-    """One core's costs by width d (computed on demand, once per d)."""
-
-    def __init__(self, core: Core, preserve: str) -> None:
-        assert core.spec is not None
-        self.spec = core.spec
-        groups = int(getattr(core.spec.block, "groups", 1))
-        self.values = _Values(core.spec, groups, preserve)
-        self.stages = len(core.spec.stages)
-
-    def at(self, d: Int64s) -> Costs:
-        widths, inverse = np.unique(d, return_inverse=True)
-        costs = [
-            self.values.cost(w) if 1 <= w <= MAX_WIDTH_PER_GROUP else None for w in widths.tolist()
-        ]
-        valid = np.array([c is not None for c in costs], dtype=bool)
-        total = cost_rows([c.total if c else None for c in costs])
-        first = np.stack(
-            [cost_rows([c.stages[s].first if c else None for c in costs])
-             for s in range(self.stages)], axis=1,
-        )  # fmt: skip
-        repeat = np.stack(
-            [cost_rows([c.stages[s].repeat if c else None for c in costs])
-             for s in range(self.stages)], axis=1,
-        )  # fmt: skip
-        return Costs(valid[inverse], total[inverse], first[inverse], repeat[inverse])
-
-    def nearest(self, d: Int64s, step: int) -> Int64s:
-        """The nearest valid d at or above (``step`` 1) or at or below (-1) each d; 0: none."""
-        widths, inverse = np.unique(d, return_inverse=True)
-        found = [self.values.valid(w, step) or 0 for w in widths.tolist()]
-        return np.array(found, dtype=np.int64)[inverse]
-
-
-class Rows:
-    """The configs of one core: their depths and how the solver's metric reads their costs."""
-
-    def __init__(self, table: Table, depths: NDArray[np.int64], stages: list[int], preserve: str):
-        self.table, self.depths, self.stages, self.preserve = table, depths, stages, preserve
-        zero = stages.index(0) if 0 in stages else None
-        fixed = table.spec.stages[0].depth
-        self.depth0 = depths[:, zero] if zero is not None else np.full(len(depths), fixed)
-
-    def totals(self, c: Costs) -> NDArray[np.int64]:
-        """Whole-network costs (n × 6) at each row's depths."""
-        out = c.total.copy()
-        for k, s in enumerate(self.stages):
-            out += c.repeat[:, s] * (self.depths[:, k] - PROBE)[:, None]
-        return out
-
-    def metric(self, d: Int64s) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    def metric(self, d: Int64s) -> tuple[Bools, Int64s]:
         """(valid, the preserved metric) of each row at width d (``solve.metric``)."""
-        c = self.table.at(d)
-        p = self.preserve
-        if p in ("net-params", "net-macs"):
-            return c.valid, self.totals(c)[:, PARAMS if p == "net-params" else MACS]
-        field = PARAMS if p in ("block-params", "stage-params") else MACS
-        first, repeat = c.first[:, 0, field], c.repeat[:, 0, field]
-        if p == "stage-params":
-            return c.valid, first + repeat * (self.depth0 - 1)
-        return c.valid, np.where(self.depth0 > 1, repeat, first)  # the conv2 template
+        row = self.table.rows(self.ids, d)
+        return self.table.valid[row], self.value(row)
 
-    def reaches(self, d: Int64s, target: int) -> NDArray[np.bool_]:
-        at = self.table.nearest(d, 1)
+    def value(self, row: Int64s) -> Int64s:
+        """The preserved metric of each batch row from a table row of its core."""
+        t, p = self.table.terms[row], self.table.preserve
+        value: Int64s
+        if p in NET_TARGETS:
+            value = t[:, 0] + (t[:, 1:] * (self.depths - PROBE)).sum(axis=1)
+        elif p == "stage-params":
+            value = t[:, 0] + t[:, 1] * (self.depth0 - 1)
+        else:  # the conv2 template: a repeated block of stage 0, else its only block
+            value = np.where(self.depth0 > 1, t[:, 1], t[:, 0])
+        return value
+
+    def totals(self, d: Int64s) -> NDArray[np.int64]:
+        """Whole-network costs (n × 6) at each row's d and depths."""
+        row = self.table.rows(self.ids, d)
+        extra: NDArray[np.int64] = np.einsum(
+            "nkf,nk->nf", self.table.repeat[row], self.depths - PROBE
+        )
+        return self.table.total[row] + extra
+
+    def take(self, rows: Int64s) -> Batch:
+        return Batch(self.table, self.ids[rows], self.depths[rows], self.depth0[rows])
+
+    def probe(self, d: Int64s, target: int) -> tuple[Bools, Int64s]:
+        """(reaches, value) per row: the metric at the nearest valid d at or above d reaches
+        ``target`` (``solve._Values.reaches``), and that metric (0 where there is none)."""
+        at = self.table.nearest(self.ids, d, 1)
         valid, value = self.metric(at)
-        return (at > 0) & valid & (value >= target)
+        ok = (at > 0) & valid
+        return ok & (value >= target), np.where(ok, value, 0)
 
 
-def solve_rows(rows: Rows, target: int) -> tuple[Int64s, NDArray[np.bool_]]:
-    """(d, settled) per row: the scalar solver's choice where ``settled``."""
-    n = len(rows.depths)
-    top = np.full(n, MAX_WIDTH_PER_GROUP, dtype=np.int64)
-    settled = rows.reaches(top, target)  # else nothing reaches: the per-config path decides
-    lo, hi = np.zeros(n, dtype=np.int64), top
-    while (active := settled & (hi - lo > 1)).any():
-        mid = (lo + hi) // 2
-        r = rows.reaches(mid, target)
-        hi = np.where(active & r, mid, hi)
-        lo = np.where(active & ~r, mid, lo)
-    first = rows.table.nearest(hi, 1)
-    _, at_first = rows.metric(first)
-    below_d = rows.table.nearest(first - 1, -1)
-    has_below = below_d > 0
-    _, below = rows.metric(np.where(has_below, below_d, first))
-    while True:  # the smallest d of the value below (runs of one value are short)
-        lower = rows.table.nearest(np.maximum(below_d - 1, 0), -1)
-        ok, value = rows.metric(np.where(lower > 0, lower, first))
-        step = has_below & (lower > 0) & ok & (value == below)
-        if not step.any():
+def narrow(rows: Batch, lo: Int64s, hi: Int64s, target: int) -> tuple[Int64s, ...]:
+    """The tightest bracket the valid d already known for each row's core give, at no cost:
+    (lo, hi, metric at lo, metric at hi), the metric -1 where that end did not move.
+
+    A row's predicate at a known valid d is its metric there (no nearest-valid walk), and it is
+    monotone, so a bisection over the positions of the known d between lo and hi finds them.
+    """
+    table, base = rows.table, rows.ids << SHIFT
+    left = np.searchsorted(table.vkeys, base | lo, "right")  # known valid d in (lo, hi)
+    right = np.searchsorted(table.vkeys, base | hi, "left")
+    a, b = left.copy(), right.copy()
+    while (open_ := np.flatnonzero(a < b)).size:
+        m = (a[open_] + b[open_]) // 2
+        reach = rows.take(open_).value(table.vslot[m]) >= target
+        b[open_], a[open_] = np.where(reach, m, b[open_]), np.where(reach, a[open_], m + 1)
+    up, down = a < right, a > left  # a: the first known d that reaches, or none
+    at_hi, at_lo = table.vslot[np.where(up, a, 0)], table.vslot[np.where(down, a - 1, 0)]
+    d_hi = np.where(up, table.vkeys[np.where(up, a, 0)] & MASK, hi)
+    d_lo = np.where(down, table.vkeys[np.where(down, a - 1, 0)] & MASK, lo)
+    v_hi = np.where(up, rows.value(at_hi), -1)
+    v_lo = np.where(down, rows.value(at_lo), -1)
+    return d_lo, d_hi, v_lo, v_hi
+
+
+@dataclass
+class Bracket:
+    """Each open row's search: lo does not reach the target, hi does; f is √metric - √target
+    at each end (regula falsi, Illinois: an end kept twice in a row counts half)."""
+
+    lo: Int64s
+    hi: Int64s
+    f_lo: NDArray[np.float64]
+    f_hi: NDArray[np.float64]
+    kept: NDArray[np.int8]  # the end the last step kept: -1 lo, 1 hi, 0 none
+
+    def guess(self, act: Int64s, bisect: bool) -> Int64s:
+        a, b = self.lo[act], self.hi[act]
+        if bisect:
+            return (a + b) // 2
+        g = a + (b - a) * -self.f_lo[act] / (self.f_hi[act] - self.f_lo[act])
+        return np.clip(np.round(g).astype(np.int64), a + 1, b - 1)
+
+    def move(self, act: Int64s, d: Int64s, reach: Bools, f: NDArray[np.float64]) -> None:
+        kept = self.kept[act]
+        self.f_lo[act] = np.where(
+            reach, np.where(kept == -1, self.f_lo[act] / 2, self.f_lo[act]), f
+        )
+        self.f_hi[act] = np.where(reach, f, np.where(kept == 1, self.f_hi[act] / 2, self.f_hi[act]))
+        self.hi[act] = np.where(reach, d, self.hi[act])
+        self.lo[act] = np.where(reach, self.lo[act], d)
+        self.kept[act] = np.where(reach, -1, 1)
+
+
+def gallop(rows: Batch, target: int) -> tuple[Bracket, Bools]:
+    """Brackets from d = 1, 2, 4, ... MAX, every row of a core on the same d (so they share the
+    costs), until the row reaches the target; and whether any d in 1..MAX does."""
+    n, root = len(rows.ids), np.sqrt(target)
+    lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    f_lo, f_hi = np.full(n, -root), np.zeros(n)
+    open_, d = np.arange(n), 1
+    while open_.size:
+        reach, value = rows.take(open_).probe(np.full(open_.size, d), target)
+        f = np.sqrt(value) - root
+        hi[open_[reach]], f_hi[open_[reach]] = d, f[reach]
+        lo[open_[~reach]], f_lo[open_[~reach]] = d, f[~reach]
+        open_ = open_[~reach]
+        if d == MAX_WIDTH_PER_GROUP:
             break
+        d = min(2 * d, MAX_WIDTH_PER_GROUP)
+    return Bracket(lo, hi, f_lo, f_hi, np.zeros(n, dtype=np.int8)), hi > 0
+
+
+def first_reaching(rows: Batch, target: int) -> Int64s:
+    """Per row, the smallest d in 1..MAX that reaches ``target``; 0 where none does.
+
+    Brackets come from galloping (:func:`gallop`); then each step narrows every row's bracket by
+    the d its core already knows (:func:`narrow`: rows of one core share their costs) and
+    probes one new d per row by regula falsi on √metric, which is nearly linear in d (MACs and
+    params are quadratic in a width): the probes land next to the answers, whose costs the last
+    step reads anyway, rather than on bisection's path down from MAX. After INTERPOLATED steps
+    the rows still open are bisected. Any of these finds the same d: the predicate is monotone.
+    """
+    root = np.sqrt(target)
+    br, some = gallop(rows, target)
+    step = 0
+    while (act := np.flatnonzero(some & (br.hi - br.lo > 1))).size:
+        d_lo, d_hi, v_lo, v_hi = narrow(rows.take(act), br.lo[act], br.hi[act], target)
+        br.f_lo[act] = np.where(v_lo >= 0, np.sqrt(np.maximum(v_lo, 0)) - root, br.f_lo[act])
+        br.f_hi[act] = np.where(v_hi >= 0, np.sqrt(np.maximum(v_hi, 0)) - root, br.f_hi[act])
+        br.kept[act] = np.where((v_lo >= 0) | (v_hi >= 0), 0, br.kept[act])
+        br.lo[act], br.hi[act] = d_lo, d_hi
+        act = act[d_hi - d_lo > 1]
+        if act.size:
+            d = br.guess(act, step >= INTERPOLATED)
+            reach, value = rows.take(act).probe(d, target)
+            br.move(act, d, reach, np.sqrt(value) - root)
+        step += 1
+    return np.where(some, br.hi, 0)
+
+
+def solve_rows(rows: Batch, target: int) -> tuple[Int64s, Bools]:
+    """(d, found) per row: the scalar solver's choice where ``found`` (else no d is valid)."""
+    table, ids = rows.table, rows.ids
+    reaching = first_reaching(rows, target)
+    first = np.where(reaching > 0, table.nearest(ids, reaching, 1), 0)
+    _, at_first = rows.metric(first)
+    below_d = table.nearest(ids, np.where(first > 0, first - 1, MAX_WIDTH_PER_GROUP), -1)
+    has_below = below_d > 0
+    _, below = rows.metric(below_d)
+    step = has_below
+    while step.any():  # the smallest d of the value below (runs of one value are short)
+        lower = table.nearest(ids, np.maximum(below_d - 1, 0), -1)
+        ok, value = rows.metric(lower)
+        step = has_below & (lower > 0) & ok & (value == below)
         below_d = np.where(step, lower, below_d)
-    take_first = ~has_below | (np.abs(at_first - target) <= np.abs(below - target))
-    return np.where(take_first, first, below_d), settled
+    near = np.abs(at_first - target) <= np.abs(below - target)  # a tie goes to the one above
+    take_first = (first > 0) & (~has_below | near)
+    return np.where(take_first, first, below_d), (first > 0) | has_below
+
+
+_TABLES: weakref.WeakKeyDictionary[Cores, Table] = weakref.WeakKeyDictionary()
+
+
+def table_of(cores: Cores) -> Table:
+    """The sweep's table (one per :class:`Cores`, so per generation pass)."""
+    sweep = cores.sweep
+    assert sweep.solve is not None
+    table = _TABLES.get(cores)
+    if table is None:
+        table = _TABLES[cores] = Table(sweep.solve.preserve, list(cores.depths.values()))
+    if len(table.valid) > MAX_ENTRIES:
+        table.clear()
+    return table
 
 
 def solve_batch(cores: Cores, cols: list[Column], target: int) -> Evaluated:
     """Solved widths and totals of every config of a batch (``solve:`` without per_stage)."""
-    sweep = cores.sweep
-    assert sweep.solve is not None
+    table = table_of(cores)
     distinct, inverse = group(cores, cols)
     depths = depth_matrix(cols, cores.depths)
-    stages = list(cores.depths.values())
+    ids = np.array([table.register(c) for c in distinct], dtype=np.int64)[inverse]
+    fixed0 = [c.spec.stages[0].depth if c.spec else 1 for c in distinct]
+    swept0 = list(cores.depths.values()).index(0) if 0 in cores.depths.values() else None
+    depth0 = depths[:, swept0] if swept0 is not None else np.array(fixed0)[inverse]
+    live = np.flatnonzero(ids >= 0)
+    rows = Batch(table, ids[live], depths[live], depth0[live])
+    d, found = solve_rows(rows, target)
     n = len(inverse)
     totals = np.zeros((n, len(FIELDS)), dtype=np.int64)
+    totals[live] = np.where(found[:, None], rows.totals(d), 0)
     solved, valid = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
-    scalar = np.zeros(n, dtype=bool)
-    errors = [""] * n
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(len(distinct) + 1))
-    for u, core in enumerate(distinct):
-        idx = order[bounds[u] : bounds[u + 1]]
-        try:
-            if core.spec is None:
-                raise SpecError(core.error)
-            table = core.memo.setdefault("table", Table(core, sweep.solve.preserve))
-            rows = Rows(table, depths[idx], stages, sweep.solve.preserve)
-            d, settled = solve_rows(rows, target)
-        except SpecError as exc:
-            for i in idx.tolist():
-                errors[i] = core.error or str(exc)
-            scalar[idx] = (depths[idx] == 1).any(axis=1) if stages else False
-            continue
-        totals[idx] = rows.totals(table.at(d))
-        solved[idx], valid[idx], scalar[idx] = d, settled, ~settled
+    solved[live], valid[live] = d, found
+    errors = _errors(distinct, inverse, ids, valid)
+    # A core invalid at the probe depth may be valid where a swept depth is 1 (no repeat).
+    scalar = (ids < 0) & (depths == 1).any(axis=1) if depths.shape[1] else np.zeros(n, bool)
     return Evaluated(totals, valid, errors, inverse, distinct, depths, solved, scalar)
+
+
+def _errors(distinct: list[Core], inverse: Int64s, ids: Int64s, valid: Bools) -> list[str]:
+    """Why each invalid row is: its core's reason, or no valid d at its cardinality."""
+    out = [""] * len(inverse)
+    for i in np.flatnonzero(~valid).tolist():
+        core = distinct[int(inverse[i])]
+        if ids[i] < 0:
+            out[i] = why_not(core) or ""
+        else:
+            groups = int(getattr(core.spec.block, "groups", 1)) if core.spec else 1
+            out[i] = f"no width_per_group gives a valid network at groups={groups}"
+    return out
