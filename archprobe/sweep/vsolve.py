@@ -23,6 +23,7 @@ from archprobe.sweep.draws import Column
 from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS
 from archprobe.sweep.vector import (
     FIELDS,
+    MAX_CORES,
     PROBE,
     Core,
     Cores,
@@ -33,7 +34,7 @@ from archprobe.sweep.vector import (
 )
 from archprobe.sweep.width_table import MASK, SHIFT, Bools, Table, why_not
 
-MAX_ENTRIES = 1 << 18  # (core, d) pairs kept (~0.3 KB each); the table restarts beyond this
+MAX_ENTRIES = 1 << 18  # (core, d) pairs kept (~0.3 KB each: 80 MB); the table restarts beyond
 INTERPOLATED = 8  # regula falsi steps before bisection (first_reaching)
 
 
@@ -213,8 +214,8 @@ def table_of(cores: Cores) -> Table:
     table = _TABLES.get(cores)
     if table is None:
         table = _TABLES[cores] = Table(sweep.solve.preserve, list(cores.depths.values()))
-    if len(table.valid) > MAX_ENTRIES:
-        table.clear()
+    if len(table.valid) > MAX_ENTRIES or len(table.cores) > MAX_CORES:
+        table.clear()  # it holds its cores: without this, every core the cache evicted
     return table
 
 
@@ -237,7 +238,8 @@ def solve_batch(cores: Cores, cols: list[Column], target: int) -> Evaluated:
     solved[live], valid[live] = d, found
     errors = _errors(distinct, inverse, ids, valid)
     # A core invalid at the probe depth may be valid where a swept depth is 1 (no repeat).
-    scalar = (ids < 0) & (depths == 1).any(axis=1) if depths.shape[1] else np.zeros(n, bool)
+    unbuilt = np.array([c.spec is None for c in distinct], dtype=bool)[inverse]
+    scalar = unbuilt & (depths == 1).any(axis=1) if depths.shape[1] else np.zeros(n, bool)
     return Evaluated(totals, valid, errors, inverse, distinct, depths, solved, scalar)
 
 

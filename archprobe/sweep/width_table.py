@@ -89,20 +89,16 @@ class Table:
         """The table row of each (id, d); 0 where d is outside 1..MAX."""
         inside = (d >= 1) & (d <= MAX_WIDTH_PER_GROUP)
         key = (ids << SHIFT) | np.where(inside, d, 0)
-        missing = inside & ~self._known(key)
+        pos = self._find(key)
+        missing = inside & (self.keys[pos] != key) if len(self.keys) else inside
         if missing.any():
             self._fill(np.unique(key[missing]))
-        if not len(self.keys):
-            return np.zeros(len(d), dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
-        return np.where(inside, self.slot[pos], 0)
+            pos = self._find(key)
+        return np.where(inside, self.slot[pos], 0) if len(self.keys) else np.zeros_like(d)
 
-    def _known(self, key: Int64s) -> Bools:
-        if not len(self.keys):
-            return np.zeros(len(key), dtype=bool)
-        pos = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
-        known: Bools = self.keys[pos] == key
-        return known
+    def _find(self, key: Int64s) -> Int64s:
+        """Where each key is (or would go) in ``keys``, clipped to a valid index."""
+        return np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
 
     def _fill(self, keys: Int64s) -> None:
         """Compute the (core, d) pairs of ``keys`` (sorted, none known) by the scalar rule."""
