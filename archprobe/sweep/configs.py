@@ -285,16 +285,19 @@ class Generation:
     ) -> list[str]:
         """Store keys of ``rows``: from each core's template, or the per-config spec."""
         keys = [""] * len(rows)
-        cores = ev.core_of[rows]
-        vector = np.array([i not in scalar for i in rows.tolist()], dtype=bool)
-        for u in np.unique(cores[vector]).tolist():
-            where = np.flatnonzero(vector & (cores == u))
-            picked = rows[where]
-            slots = [ev.depths[picked, k].astype(str).tolist() for k in range(ev.depths.shape[1])]
-            if ev.solved is not None:
-                slots.append(ev.solved[picked].astype(str).tolist())
-            made = self._template(ev.cores[u]).keys(len(picked), slots)
-            for j, key in zip(where.tolist(), made, strict=True):
+        slots = [ev.depths[rows, k].astype(str).tolist() for k in range(ev.depths.shape[1])]
+        if ev.solved is not None:
+            slots.append(ev.solved[rows].astype(str).tolist())
+        vector = np.flatnonzero([i not in scalar for i in rows.tolist()])
+        cores = ev.core_of[rows[vector]]
+        order = np.argsort(cores, kind="stable")  # rows of one core together, in row order
+        starts = np.flatnonzero(np.diff(cores[order], prepend=-1))
+        for where in np.split(vector[order], starts[1:]) if len(vector) else []:
+            at = where.tolist()
+            made = self._template(ev.cores[int(ev.core_of[rows[at[0]]])]).keys(
+                len(at), [[column[j] for j in at] for column in slots]
+            )
+            for j, key in zip(at, made, strict=True):
                 keys[j] = key
         for j, i in enumerate(rows.tolist()):
             if i in scalar:

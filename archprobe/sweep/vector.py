@@ -85,10 +85,12 @@ class KeyTemplate:
         if not order:
             return [hashlib.sha256(pieces[0].encode()).hexdigest()[:24]] * n
         tail = list(zip(order, pieces[1:], strict=True))
+        head = hashlib.sha256(pieces[0].encode())  # the text before the first slot, hashed once
         out = []
         for row in zip(*slots, strict=True):
-            text = pieces[0] + "".join([row[k] + p for k, p in tail])
-            out.append(hashlib.sha256(text.encode()).hexdigest()[:24])
+            h = head.copy()
+            h.update("".join([row[k] + p for k, p in tail]).encode())
+            out.append(h.hexdigest()[:24])
         return out
 
 
