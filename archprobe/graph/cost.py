@@ -9,6 +9,22 @@ Shape = tuple[int, int, int]
 """Per-sample tensor shape (channels, height, width); a vector is (features, 1, 1)."""
 
 
+def some(cond: object) -> bool:
+    """Whether ``cond`` holds anywhere: a bool, or a numpy array of them when a sweep evaluates
+    many configs at once with arrays as the ops' hyper-parameters (``sweep/stacked.py``)."""
+    if cond.__class__ is bool:  # the per-config walk's case: no attribute lookup
+        return cond
+    return bool(cond.any())  # type: ignore[attr-defined]
+
+
+def differ(a: Shape, b: Shape) -> bool:
+    """Whether two shapes differ (in any config, where their sizes are arrays)."""
+    try:
+        return a != b  # plain tuples of ints: one comparison
+    except ValueError:  # an array's truth is ambiguous: compare size by size
+        return len(a) != len(b) or any(some(p != q) for p, q in zip(a, b, strict=True))
+
+
 def numel(shape: Shape) -> int:
     c, h, w = shape
     return c * h * w

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from archprobe.graph.cost import Shape
+from archprobe.graph.cost import Shape, differ
 from archprobe.graph.facts import Leaf
 from archprobe.graph.op import GraphError, Op
 from archprobe.graph.ops import Add, Concat
@@ -29,7 +29,9 @@ _CAT = Concat()
 # by identity, as hashing a whole block per lookup costs more than the walk it saves; each entry
 # holds its parts, so an identity is not reused while its entry exists (sweep/fast.py's rule).
 _BlockKey = tuple[int, int, int, Shape]
-_BlockLeaves = tuple[tuple["Node", ...], "Node | None", tuple["Node", ...], list[Leaf], Shape]
+# (body, shortcut, post, leaves as first walked, the length of the scope they were walked under,
+# output shape): leaves are renamed on a hit only, as most blocks (a sweep's) are walked once.
+_BlockLeaves = tuple[tuple["Node", ...], "Node | None", tuple["Node", ...], list[Leaf], int, Shape]
 _BLOCKS: dict[_BlockKey, _BlockLeaves] = {}
 _MAX_BLOCKS = 1 << 12
 
@@ -89,27 +91,32 @@ class Residual:
     def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
         scope = join(prefix, self.name)
         key = (id(self.body), id(self.shortcut), id(self.post), x)
-        hit = _BLOCKS.get(key)
+        try:
+            hit = _BLOCKS.get(key)
+        except TypeError:  # sizes are arrays of many configs (sweep/stacked.py): not cached
+            return self._walk(x, scope, out)
         if hit is not None and hit[:3] == (self.body, self.shortcut, self.post):
             # the same block (identical parts) under another name: its leaves, renamed
+            n = hit[4]
             out += [
-                Leaf(scope + f.scope, f.op, f.in_shape, f.out_shape, f.cost, f.others)
+                Leaf(scope + f.scope[n:], f.op, f.in_shape, f.out_shape, f.cost, f.others)
                 for f in hit[3]
             ]
-            return hit[4]
+            return hit[5]
         start = len(out)
-        y = walk_seq(self.body, x, scope, out)
-        s = x if self.shortcut is None else self.shortcut.walk(x, scope, out)
-        if s != y:
-            raise GraphError(f"residual branch gives {y} but the shortcut gives {s}", scope)
-        y = emit(out, join(scope, "add"), _ADD, y, s)
-        y = walk_seq(self.post, y, scope, out)
+        y = self._walk(x, scope, out)
         if len(_BLOCKS) >= _MAX_BLOCKS:
             _BLOCKS.clear()
-        n = len(scope)
-        rel = [f._replace(scope=f.scope[n:]) for f in out[start:]]
-        _BLOCKS[key] = (self.body, self.shortcut, self.post, rel, y)
+        _BLOCKS[key] = (self.body, self.shortcut, self.post, out[start:], len(scope), y)
         return y
+
+    def _walk(self, x: Shape, scope: str, out: list[Leaf]) -> Shape:
+        y = walk_seq(self.body, x, scope, out)
+        s = x if self.shortcut is None else self.shortcut.walk(x, scope, out)
+        if differ(s, y):
+            raise GraphError(f"residual branch gives {y} but the shortcut gives {s}", scope)
+        y = emit(out, join(scope, "add"), _ADD, y, s)
+        return walk_seq(self.post, y, scope, out)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from archprobe.errors import ArchprobeError
-from archprobe.graph.cost import Cost, Shape, numel
+from archprobe.graph.cost import Cost, Shape, numel, some
 from archprobe.graph.facts import COUNTERS, CountRule, MemoryRule
 
 
@@ -141,7 +141,7 @@ class Op:
         raise NotImplementedError
 
     def _expect_channels(self, x: Shape, channels: int) -> None:
-        if x[0] != channels:
+        if some(x[0] != channels):
             raise GraphError(f"{type(self).__name__} expects {channels} channels, got {x[0]}")
 
 

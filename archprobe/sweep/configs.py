@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,6 +182,10 @@ class Generation:
         self.limit = max(MIN_TRIES, TRIES_PER_CONFIG * (sweep.n or 0))
 
     def __iter__(self) -> Iterator[list[Config]]:
+        with frozen_survivors() as freeze:
+            yield from self._batches(freeze)
+
+    def _batches(self, freeze: Callable[[], None]) -> Iterator[list[Config]]:
         random_mode = self.sweep.mode == "random"
         for cols in batches(self.sweep, self.size):
             if random_mode:
@@ -191,6 +195,7 @@ class Generation:
                 cols = [_head(c, left) for c in cols]
             with no_gc():
                 out = self._batch(cols)
+                freeze()
             if out:
                 yield out
 
@@ -280,16 +285,19 @@ class Generation:
     ) -> list[str]:
         """Store keys of ``rows``: from each core's template, or the per-config spec."""
         keys = [""] * len(rows)
-        cores = ev.core_of[rows]
-        vector = np.array([i not in scalar for i in rows.tolist()], dtype=bool)
-        for u in np.unique(cores[vector]).tolist():
-            where = np.flatnonzero(vector & (cores == u))
-            picked = rows[where]
-            slots = [ev.depths[picked, k].astype(str).tolist() for k in range(ev.depths.shape[1])]
-            if ev.solved is not None:
-                slots.append(ev.solved[picked].astype(str).tolist())
-            made = self._template(ev.cores[u]).keys(len(picked), slots)
-            for j, key in zip(where.tolist(), made, strict=True):
+        slots = [ev.depths[rows, k].astype(str).tolist() for k in range(ev.depths.shape[1])]
+        if ev.solved is not None:
+            slots.append(ev.solved[rows].astype(str).tolist())
+        vector = np.flatnonzero([i not in scalar for i in rows.tolist()])
+        cores = ev.core_of[rows[vector]]
+        order = np.argsort(cores, kind="stable")  # rows of one core together, in row order
+        starts = np.flatnonzero(np.diff(cores[order], prepend=-1))
+        for where in np.split(vector[order], starts[1:]) if len(vector) else []:
+            at = where.tolist()
+            made = self._template(ev.cores[int(ev.core_of[rows[at[0]]])]).keys(
+                len(at), [[column[j] for j in at] for column in slots]
+            )
+            for j, key in zip(at, made, strict=True):
                 keys[j] = key
         for j, i in enumerate(rows.tolist()):
             if i in scalar:
@@ -333,6 +341,26 @@ def no_gc() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+@contextmanager
+def frozen_survivors() -> Iterator[Callable[[], None]]:
+    """A ``freeze()`` that moves every object alive into the collector's permanent generation,
+    undone on exit. The cached cores (specs, nodes, costs: ~10⁵ objects) live for the whole run
+    and make no cycles, yet each collection rescanned them: a cold rejection sweep at 4.1 GMACs
+    (5,000 accepted of 248,295 draws) took 3.6 s with them scanned and 2.4 s frozen (measured).
+    Where something else has frozen objects (``gc.get_freeze_count()``), freezing is skipped:
+    unfreezing at the end would hand its objects back to the collector too."""
+    owner = gc.get_freeze_count() == 0
+    try:
+        yield gc.freeze if owner else _nothing
+    finally:
+        if owner:
+            gc.unfreeze()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _head(c: Column, n: int) -> Column:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +34,9 @@ from archprobe.spec.loader import validate
 from archprobe.spec.merge import set_path
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep.draws import Column
-from archprobe.sweep.fast import SpecCost, spec_cost
+from archprobe.sweep.fast import SpecCost
 from archprobe.sweep.spec import SweepSpec
+from archprobe.sweep.stacked import spec_costs
 
 PROBE = 2  # a swept stage's depth in its core: the first block and one repeated block
 MAX_CORES = 1 << 14
@@ -83,10 +85,12 @@ class KeyTemplate:
         if not order:
             return [hashlib.sha256(pieces[0].encode()).hexdigest()[:24]] * n
         tail = list(zip(order, pieces[1:], strict=True))
+        head = hashlib.sha256(pieces[0].encode())  # the text before the first slot, hashed once
         out = []
         for row in zip(*slots, strict=True):
-            text = pieces[0] + "".join([row[k] + p for k, p in tail])
-            out.append(hashlib.sha256(text.encode()).hexdigest()[:24])
+            h = head.copy()
+            h.update("".join([row[k] + p for k, p in tail]).encode())
+            out.append(h.hexdigest()[:24])
         return out
 
 
@@ -99,6 +103,7 @@ class Core:
     cost: SpecCost | None = None
     error: str = ""
     memo: dict[str, Any] = field(default_factory=dict)  # the solver's per-core state
+    slot: int = 0  # its row of Cores.rows
 
 
 def slotted(spec: ArchSpec, stages: list[int], width_slot: bool = False) -> Any:
@@ -115,23 +120,43 @@ def slotted(spec: ArchSpec, stages: list[int], width_slot: bool = False) -> Any:
 
 
 class Cores:
-    """The cores of one sweep, cached by value (least recently used dropped first)."""
+    """The cores of one sweep, cached by value (least recently used dropped first).
+
+    Each cached core owns a row of :attr:`rows` (its total and the repeated block of each swept
+    stage, int64), so a batch gathers its cores' costs with one fancy index; a dropped core's
+    row is reused by the next new one."""
 
     def __init__(self, sweep: SweepSpec) -> None:
         self.sweep = sweep
         self.depths = depth_stages(sweep)
-        self.cache: OrderedDict[str, Core] = OrderedDict()
+        self.cache: OrderedDict[Hashable, Core] = OrderedDict()
+        self.rows = np.zeros((64, 1 + len(self.depths), len(FIELDS)), dtype=np.int64)
+        self.free: list[int] = []  # rows of dropped cores
+        self.used = 0  # rows handed out so far
 
-    def get(self, values: dict[str, Any]) -> Core:
-        key = json.dumps(values, sort_keys=True, default=str)
-        core = self.cache.get(key)
-        if core is None:
-            core = self.cache[key] = self._make(values)
-            if len(self.cache) > MAX_CORES:
-                self.cache.popitem(last=False)
-        else:
-            self.cache.move_to_end(key)
-        return core
+    def find(self, keys: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[Core]:
+        """The core of each row of values of the axes ``keys`` (swept depths are the probe);
+        cores not cached yet are validated one by one and costed together (``stacked``)."""
+        found: list[Core] = []
+        new: dict[Hashable, Core] = {}
+        for values in rows:
+            key = core_key(keys, values)
+            core = self.cache.get(key)
+            if core is not None:
+                self.cache.move_to_end(key)
+            elif (core := new.get(key)) is None:
+                core = new[key] = self._make(dict(zip(keys, values, strict=True)))
+            found.append(core)
+        self._cost(list(new.values()))
+        self.cache.update(new)
+        return found
+
+    def trim(self) -> None:
+        """Drop the least recently used cores above MAX_CORES; called before a batch looks its
+        cores up, so a batch's rows stay put until it has read them (a dropped core's row is
+        reused)."""
+        while len(self.cache) > MAX_CORES:
+            self.free.append(self.cache.popitem(last=False)[1].slot)
 
     def _make(self, values: dict[str, Any]) -> Core:
         doc = dict(self.sweep.base_doc)
@@ -141,11 +166,50 @@ class Cores:
         core = Core(values)
         try:
             core.spec = validate(doc, self.sweep.base_smap)
-            if self.sweep.solve is None:
-                core.cost = spec_cost(core.spec)
         except (SpecError, GraphError) as exc:
             core.error = str(exc)
         return core
+
+    def _cost(self, cores: list[Core]) -> None:
+        """Cost new cores (not with ``solve:``: the solver costs each at its widths) and give
+        each its row."""
+        todo = [c for c in cores if c.spec is not None] if self.sweep.solve is None else []
+        costs = spec_costs([c.spec for c in todo if c.spec is not None])
+        for core, cost in zip(todo, costs, strict=True):
+            if isinstance(cost, SpecCost):
+                core.cost = cost
+            else:
+                core.error = str(cost)
+        for core in cores:
+            core.slot = self._slot(core.cost)
+
+    def _slot(self, cost: SpecCost | None) -> int:
+        """A free row, filled with ``cost`` (zeros when the core is invalid or unsolved)."""
+        if self.free:
+            slot = self.free.pop()
+        else:
+            slot, self.used = self.used, self.used + 1
+            if slot >= len(self.rows):
+                self.rows = np.concatenate([self.rows, np.zeros_like(self.rows)])
+        row = self.rows[slot]
+        row[:] = 0
+        if cost is not None:
+            row[0] = cost.total
+            for k, s in enumerate(self.depths.values()):
+                if (repeat := cost.stages[s].repeat) is not None:
+                    row[1 + k] = repeat
+        return slot
+
+
+def core_key(keys: tuple[str, ...], values: tuple[Any, ...]) -> Hashable:
+    """A hashable identity of a core's values: the values with their types (1, 1.0 and True
+    are equal as dict keys but not as specs); JSON text where a value is a mapping or list."""
+    try:
+        key = (keys, values, tuple(map(type, values)))
+        hash(key)
+    except TypeError:
+        return json.dumps([keys, values], sort_keys=True, default=str)
+    return key
 
 
 def core_codes(cols: list[Column], skip: set[int]) -> tuple[Int64s, Int64s]:
@@ -201,31 +265,21 @@ def depth_matrix(cols: list[Column], depth_axes: dict[int, int]) -> NDArray[np.i
 
 def group(cores: Cores, cols: list[Column]) -> tuple[list[Core], Int64s]:
     """The batch's distinct cores and each row's core."""
+    cores.trim()
     first, inverse = core_codes(cols, set(cores.depths))
-    core_axes = [(i, c) for i, c in enumerate(cols) if i not in cores.depths]
-    distinct = [
-        cores.get({c.axis.key: c.table[int(c.codes[f])] for _, c in core_axes})
-        for f in first.tolist()
-    ]
-    return distinct, inverse
+    core_cols = [c for i, c in enumerate(cols) if i not in cores.depths]
+    keys = tuple(c.axis.key for c in core_cols)
+    picked = [[c.table[k] for k in c.codes[first].tolist()] for c in core_cols]
+    rows = list(zip(*picked, strict=True)) if core_cols else [()]  # no axis but depths: one core
+    return cores.find(keys, rows), inverse
 
 
 def evaluate(cores: Cores, cols: list[Column]) -> Evaluated:
     """Totals of every config of a batch without ``solve:`` (module docstring)."""
     distinct, inverse = group(cores, cols)
     depths = depth_matrix(cols, cores.depths)
-    stages = list(cores.depths.values())
-    totals = cost_rows([c.cost.total if c.cost else None for c in distinct])
-    repeats = np.stack(
-        [cost_rows([_repeat(c, s) for c in distinct]) for s in stages], axis=1
-    ) if stages else np.zeros((len(distinct), 0, len(FIELDS)), dtype=np.int64)  # fmt: skip
-    out = totals[inverse] + np.einsum("nkf,nk->nf", repeats[inverse], depths - PROBE)
+    rows = cores.rows[np.array([c.slot for c in distinct], dtype=np.int64)][inverse]
+    out = rows[:, 0] + np.einsum("nkf,nk->nf", rows[:, 1:], depths - PROBE)
     ok = np.array([c.cost is not None for c in distinct], dtype=bool)[inverse]
-    errors = [distinct[i].error for i in inverse.tolist()]
-    return Evaluated(out, ok, errors, inverse, distinct, depths)
-
-
-def _repeat(core: Core, stage: int) -> Cost | None:
-    if core.cost is None:
-        return None
-    return core.cost.stages[stage].repeat
+    errors = [c.error for c in distinct]
+    return Evaluated(out, ok, [errors[i] for i in inverse.tolist()], inverse, distinct, depths)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
-from archprobe.graph.cost import Cost, Shape, numel
+from archprobe.graph.cost import Cost, Shape, numel, some
 from archprobe.graph.facts import CountRule, MemoryRule, flops, macs
 from archprobe.graph.op import Example, GraphError, Op, register_op
 
@@ -15,9 +15,9 @@ def conv_out(size: int, kernel: int, stride: int, padding: int, ceil: bool = Fal
     """Output size along one axis of a conv or pool (PyTorch's formula)."""
     span = size + 2 * padding - kernel
     out = (-(-span // stride) if ceil else span // stride) + 1
-    if ceil and (out - 1) * stride >= size + padding:  # PyTorch: last window must start inside
-        out -= 1
-    if out < 1:
+    if ceil:  # PyTorch: the last window must start inside (elementwise where sizes are arrays)
+        out = out - ((out - 1) * stride >= size + padding)
+    if some(out < 1):
         raise GraphError(f"spatial size {size} is too small for kernel {kernel}, stride {stride}")
     return out
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from archprobe.graph.cost import Shape
+from archprobe.graph.cost import Shape, differ
 from archprobe.graph.facts import FVCORE_UNSUPPORTED, CountRule, MemoryRule, uncounted
 from archprobe.graph.op import Example, GraphError, Op, register_op
 
@@ -33,7 +33,7 @@ class Add(Op):
     aten: ClassVar[tuple[str, ...]] = ("add",)
 
     def out_shape(self, x: Shape, *others: Shape) -> Shape:
-        if any(o != x for o in others):
+        if any(differ(o, x) for o in others):
             raise GraphError(f"cannot add tensors of shapes {x} and {others[0]}")
         return x
 
