@@ -37,6 +37,7 @@ from archprobe.graph.ops import GraphError
 from archprobe.spec.loader import load_spec
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep.fast import SpecCost, spec_cost
+from archprobe.sweep.stacked import spec_costs
 
 Preserve = Literal["block-params", "block-macs", "stage-params", "net-params", "net-macs"]
 PRESERVE: tuple[str, ...] = get_args(Preserve)
@@ -129,6 +130,20 @@ def uniform_cost(spec: ArchSpec, groups: int, d: int) -> SpecCost | None:
         return spec_cost(spec, blocks)
     except GraphError:  # a stage's width rounds to zero channels per group
         return None
+
+
+def uniform_costs(todo: Sequence[tuple[ArchSpec, int, int]]) -> list[SpecCost | None]:
+    """:func:`uniform_cost` of each (spec, groups, d), the blocks of one structure across them
+    costed in one walk (``sweep/stacked.py``): the batched solver's many widths at once."""
+    out: list[SpecCost | None] = []
+    for cost in spec_costs([with_width(spec, groups, d) for spec, groups, d in todo]):
+        if isinstance(cost, GraphError):
+            out.append(None)
+        elif isinstance(cost, SpecCost):
+            out.append(cost)
+        else:  # what spec_cost would raise there
+            raise cost
+    return out
 
 
 class _Values:

@@ -1,5 +1,6 @@
 """The width solver's table: a sweep's costs by (core, width per group d), computed on demand
-through the scalar rule (:func:`solve.uniform_cost`) and kept across batches.
+by the scalar rule (``solve.uniform_cost``; the missing pairs of a step together, through
+``solve.uniform_costs``) and kept across batches.
 
 A pair is the packed key ``core·2¹³ + d``; the sorted keys point to rows of growing arrays
 (validity, total, the swept stages' repeated blocks, the terms the solver's metric reads). A
@@ -15,7 +16,7 @@ from numpy.typing import NDArray
 from archprobe.errors import SpecError
 from archprobe.graph.cost import Cost
 from archprobe.sweep.fast import SpecCost
-from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS, _block_with, uniform_cost
+from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS, _block_with, uniform_costs
 from archprobe.sweep.vector import FIELDS, Core, Int64s, cost_rows
 
 SHIFT = 13  # bits of d in a packed key: d ≤ MAX_WIDTH_PER_GROUP < 2¹³
@@ -102,11 +103,12 @@ class Table:
 
     def _fill(self, keys: Int64s) -> None:
         """Compute the (core, d) pairs of ``keys`` (sorted, none known) by the scalar rule."""
-        costs: list[SpecCost | None] = []
+        todo = []
         for key in keys.tolist():
             core, groups = self.cores[key >> SHIFT]
             assert core.spec is not None  # registered cores have a spec
-            costs.append(uniform_cost(core.spec, groups, key & MASK))
+            todo.append((core.spec, groups, key & MASK))
+        costs = uniform_costs(todo)
         start = len(self.valid)
         self.valid = np.concatenate([self.valid, [c is not None for c in costs]])
         self.total = np.concatenate(
