@@ -1,0 +1,60 @@
+"""Start-up (issue 16): what a catalog command imports, checked in a fresh interpreter, so a
+change that brings back a cut import fails here rather than only in benchmarks/bench_startup.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer
+
+from archprobe.cli.boundary import BoundaryGroup, Command
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The modules loaded after running ``archprobe ARGV`` (main(), as the console script)."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['archprobe', *{argv!r}]\n"
+        "from archprobe.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "sys.stderr.write('\\nMODULES ' + ' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return set(done.stderr.rsplit("MODULES ", 1)[1].split())
+
+
+def test_list_builds_no_typer_adapter() -> None:
+    # typer builds a pydantic TypeAdapter for a parameter whose value is not already a bool;
+    # every option of `list` is a flag, and the help flag's absent value is False (quiet_help)
+    _modules_after(["list"])  # the row cache warmed
+    assert "typer._adapters" not in _modules_after(["list"])
+
+
+def test_help_and_usage_errors_unchanged() -> None:
+    from typer.testing import CliRunner
+
+    from archprobe.cli.app import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["list", "-h"])
+    assert shown.exit_code == 0 and "Show this message and exit." in shown.output
+    assert "--help" in shown.output and "default" not in shown.output.split("--help")[1]
+    assert runner.invoke(app, ["list", "--bogus"]).exit_code == 2
+
+
+def test_every_command_has_the_quiet_help_class() -> None:
+    from archprobe.cli.app import app
+
+    def walk(group: BoundaryGroup) -> list[object]:
+        found: list[object] = []
+        for command in group.commands.values():
+            found += walk(command) if isinstance(command, BoundaryGroup) else [command]
+        return found
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, BoundaryGroup)
+    commands = walk(root)
+    assert len(commands) >= 10 and all(isinstance(c, Command) for c in commands), commands
