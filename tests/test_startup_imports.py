@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
+import pytest
 import typer
 
 from archprobe.cli.boundary import BoundaryGroup, Command
@@ -58,3 +61,42 @@ def test_every_command_has_the_quiet_help_class() -> None:
     assert isinstance(root, BoundaryGroup)
     commands = walk(root)
     assert len(commands) >= 10 and all(isinstance(c, Command) for c in commands), commands
+
+
+def test_entry_point_scan_defers_to_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import metadata
+
+    from archprobe import plugins
+
+    # on this interpreter's own path: no plugin, and importlib.metadata agrees
+    assert not plugins._may_declare_entry_points()
+    assert not list(metadata.entry_points(group=plugins.GROUP))
+    other = tmp_path / "other-1.0.dist-info"
+    other.mkdir()
+    (other / "entry_points.txt").write_text("[console_scripts]\nx = y:z\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert not plugins._may_declare_entry_points()  # another group's entry points
+    (tmp_path / "Mine-1.0.DIST-INFO").mkdir()
+    (tmp_path / "Mine-1.0.DIST-INFO" / "METADATA").write_text("Name: mine\nVersion: 1.0\n")
+    (tmp_path / "Mine-1.0.DIST-INFO" / "entry_points.txt").write_text(
+        f"[{plugins.GROUP}]\nmine = mine_pkg\n"
+    )
+    assert plugins._may_declare_entry_points()  # then importlib.metadata answers
+    assert ("mine_pkg", "entry point 'mine' (mine)") in plugins.named_plugins()
+
+
+def test_a_zip_on_the_path_is_read_by_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archprobe import plugins
+
+    with zipfile.ZipFile(tmp_path / "bundle.zip", "w") as z:
+        z.writestr("x.py", "")
+    monkeypatch.syspath_prepend(str(tmp_path / "bundle.zip"))
+    assert plugins._may_declare_entry_points()
+
+
+def test_list_imports_no_importlib_metadata() -> None:
+    assert "importlib.metadata" not in _modules_after(["list"])
