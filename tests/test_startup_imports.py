@@ -4,8 +4,10 @@ change that brings back a cut import fails here rather than only in benchmarks/b
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import pytest
 import typer
 
 from archprobe.cli.boundary import BoundaryGroup, Command
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _modules_after(argv: list[str]) -> set[str]:
@@ -100,3 +104,71 @@ def test_a_zip_on_the_path_is_read_by_importlib_metadata(
 
 def test_list_imports_no_importlib_metadata() -> None:
     assert "importlib.metadata" not in _modules_after(["list"])
+
+
+# --- compare's stored view (cli/replay.py) ------------------------------------------------------
+ANALYSIS = ("archprobe.blocks", "archprobe.spec.schema", "archprobe.graph.ops",
+            "archprobe.analysis.analytic", "archprobe.report.assemble")  # fmt: skip
+
+
+def _compare(argv: list[str], cache: str, cwd: Path | None = None) -> tuple[str, set[str]]:
+    """stdout of ``archprobe compare ARGV`` in a fresh interpreter, and the modules it loaded."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['archprobe', 'compare', *{argv!r}]\n"
+        "from archprobe.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "sys.stderr.write('\\nMODULES ' + ' '.join(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "ARCHPROBE_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=cwd)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout, set(done.stderr.rsplit("MODULES ", 1)[1].split())
+
+
+def test_a_repeated_compare_prints_the_stored_view_and_analyses_nothing(tmp_path: Path) -> None:
+    cache = str(tmp_path / "cache")
+    for plain in ([], ["--plain"]):
+        first, loaded = _compare(["resnet50", "resnext50", *plain], cache)
+        assert set(ANALYSIS) <= loaded
+        again, loaded = _compare(["resnet50", "resnext50", *plain], cache)
+        assert again == first and "resnext50_32x4d" in again
+        assert not set(ANALYSIS) & loaded, set(ANALYSIS) & loaded
+    uncached, _ = _compare(["resnet50", "resnext50", "--plain"], "off")
+    assert uncached == again
+    assert len(list((tmp_path / "cache").glob("compare-*.json"))) == 2
+
+
+def _old(path: Path, text: str) -> None:
+    """Write ``text`` with an mtime a minute ago (outside the racy window: cacheable)."""
+    path.write_text(text)
+    os.utime(path, (time.time() - 60, time.time() - 60))
+
+
+def test_an_edited_base_is_analysed_again(tmp_path: Path) -> None:
+    base = (ROOT / "specs/resnet/resnet50.yaml").read_text().replace("name: resnet50", "name: b")
+    _old(tmp_path / "base.yaml", base)
+    _old(tmp_path / "child.yaml", "extends: ./base.yaml\nname: child\n")
+    cache = str(tmp_path / "cache")
+    argv = ["./child.yaml", "resnet50", "--plain"]
+    first, _ = _compare(argv, cache, tmp_path)
+    assert _compare(argv, cache, tmp_path)[1].isdisjoint(ANALYSIS)  # stored
+    _old(tmp_path / "base.yaml", base.replace("classes: 1000", "classes: 10"))
+    edited, loaded = _compare(argv, cache, tmp_path)
+    assert set(ANALYSIS) <= loaded and edited != first
+    assert edited == _compare(argv, "off", tmp_path)[0]
+
+
+def test_a_file_written_just_now_is_not_stored(tmp_path: Path) -> None:
+    (tmp_path / "net.yaml").write_text("extends: resnet18\nname: net\n")  # within the racy window
+    _compare(["./net.yaml", "resnet18"], str(tmp_path / "cache"), tmp_path)
+    assert not list((tmp_path / "cache").glob("compare-*.json"))
+
+
+def test_measurements_and_files_bypass_the_stored_view(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    md = tmp_path / "r.md"
+    _compare(["resnet18", "resnet34", "--md", str(md)], str(cache))
+    _compare(["resnet18", "resnet34", "--memory"], str(cache))
+    assert md.exists() and not list(cache.glob("compare-*.json"))
