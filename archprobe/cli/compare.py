@@ -1,7 +1,8 @@
 """``archprobe compare``: parse options, call :func:`archprobe.analysis.compare.compare`, then
 print and write its assembled report (``archprobe.report``) in one call.
 
-torch is imported only when an option needs it (counters, measurements).
+torch is imported only when an option needs it (counters, measurements). The terminal view of
+an analytic comparison with no output file is kept between runs (``cli/replay.py``).
 """
 
 from __future__ import annotations

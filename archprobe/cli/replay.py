@@ -56,7 +56,7 @@ def _key(specs: Sequence[str], options: Measure, console: Console, plain: bool) 
     """The text every input of the view is named in; None when one cannot be named (a spec
     that is not found fails the same way in the comparison itself)."""
     view = _console_key(console, plain)
-    if view is None:
+    if view is None or cache_dir() is None:  # not kept: nothing to name
         return None
     try:
         paths = [str(find_spec(s)) for s in specs]
