@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -75,7 +75,8 @@ def error_line(exc: Exception) -> str:
         return os_line(exc)
     if isinstance(exc, UnicodeError):
         return unicode_line(exc)
-    if isinstance(exc, sqlite3.Error):
+    sqlite3 = sys.modules.get("sqlite3")  # its errors exist only once a command imported it
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
         return f"SQLite: {exc}; check the database file (or give a new --db path)"
     if isinstance(exc, MemoryError):
         return "out of memory: lower the batch size, the input size or the number of configs"
