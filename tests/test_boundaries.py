@@ -130,8 +130,8 @@ LAYERS = {
 }  # fmt: skip
 # Inside analysis/: results, quiet, measure_options < analytic < stages, paper, memory < timing <
 # counters < compare.
-ANALYSIS = {"results": 0, "quiet": 0, "measure_options": 0, "analytic": 1, "stages": 2, "paper": 2, "memory": 2,
-            "timing": 3, "counters": 4, "compare": 5}  # fmt: skip
+ANALYSIS = {"results": 0, "quiet": 0, "measure_options": 0, "analytic": 1, "stages": 2,
+            "paper": 2, "memory": 2, "timing": 3, "counters": 4, "compare": 5}  # fmt: skip
 
 
 def _modules() -> dict[str, Path]:
