@@ -172,3 +172,17 @@ def test_measurements_and_files_bypass_the_stored_view(tmp_path: Path) -> None:
     _compare(["resnet18", "resnet34", "--md", str(md)], str(cache))
     _compare(["resnet18", "resnet34", "--memory"], str(cache))
     assert md.exists() and not list(cache.glob("compare-*.json"))
+
+
+def test_at_most_kept_views_stay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archprobe.cli import replay
+
+    for i in range(5):
+        view = tmp_path / f"compare-{i}.json"
+        view.write_text("{}")
+        os.utime(view, (1000 + i, 1000 + i))
+    (tmp_path / "catalog-x.json").write_text("{}")  # another cache's file: never removed
+    monkeypatch.setattr(replay, "KEPT", 2)
+    replay._prune(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "catalog-x.json", "compare-3.json", "compare-4.json"]  # fmt: skip

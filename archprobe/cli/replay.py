@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from archprobe.report.assemble import Report
 
 VERSION = 1
+KEPT = 64
+"""Views kept at most (the least recently written are removed): one per comparison, options and
+console, so a folder of distinct comparisons does not grow without bound."""
 
 
 def _console_key(console: Console, plain: bool) -> list[Any] | None:
@@ -102,6 +105,18 @@ def _store(key: str, specs: Sequence[str], text: str, started_ns: int) -> None:
             return
         deps += found
     index.write_atomic(path, json.dumps({"key": key, "deps": deps, "text": text}))
+    _prune(path.parent)
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the :data:`KEPT` most recently written views (on a write only)."""
+    dated = []
+    for view in folder.glob("compare-*.json"):
+        stamp = rows.file_stamp(view)
+        if stamp is not None:
+            dated.append((stamp[0], view))
+    for _, view in sorted(dated, reverse=True)[KEPT:]:
+        view.unlink(missing_ok=True)
 
 
 def render(report: Report, console: Console, plain: bool) -> str:
