@@ -25,7 +25,7 @@ import importlib
 import os
 import re
 import sys
-from importlib import metadata
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 from archprobe.errors import ArchprobeError
@@ -45,10 +45,53 @@ _LOADED: list[str] = []
 def named_plugins() -> list[tuple[str, str]]:
     """(module, where it was named) of every plugin: the environment first, then entry points."""
     found = [(m, f"${ENV}") for m in re.split(r"[,:\s]+", os.environ.get(ENV, "")) if m]
+    if not _may_declare_entry_points():
+        return found
+    from importlib import metadata
+
     for ep in metadata.entry_points(group=GROUP):
         found.append((ep.value.split(":", 1)[0], f"entry point {ep.name!r} ({ep.dist.name})"
                       if ep.dist else f"entry point {ep.name!r}"))  # fmt: skip
     return found
+
+
+def _metadata_folders(root: str) -> list[str] | None:
+    """The distribution metadata folders ``importlib.metadata`` reads under one ``sys.path``
+    entry (``*.dist-info``, ``*.egg-info``, an ``.egg``'s ``EGG-INFO``); None for a zip file,
+    which only ``importlib.metadata`` reads."""
+    try:
+        names = os.listdir(root or ".")
+    except NotADirectoryError:
+        return None
+    except OSError:  # a missing entry (python3XX.zip) holds nothing
+        return []
+    egg = root.lower().endswith(".egg")
+    kept = [n for n in names if n.lower().endswith((".dist-info", ".egg-info"))
+            or (egg and n.lower() == "egg-info")]  # fmt: skip
+    return [os.path.join(root or ".", n) for n in kept]
+
+
+def _may_declare_entry_points() -> bool:
+    """False only when no distribution can declare an ``archprobe.plugins`` entry point: no
+    ``entry_points.txt`` on ``sys.path`` names the group, no entry is a zip, and no import
+    finder but the standard one finds distributions. Then ``importlib.metadata`` (and its
+    email, zipfile and csv imports, ~15 ms CPU on every command: issue 16, start-up) is not
+    imported; it answers whenever one may, so a found plugin is the standard library's
+    answer (its precedence of duplicate distributions included)."""
+    if any(hasattr(f, "find_distributions") and f is not PathFinder for f in sys.meta_path):
+        return True
+    for root in sys.path:
+        folders = _metadata_folders(root)
+        if folders is None:
+            return True
+        for folder in folders:
+            try:
+                with open(os.path.join(folder, "entry_points.txt"), "rb") as f:
+                    if GROUP.encode() in f.read():
+                        return True
+            except OSError:  # no entry points, or an old-style egg-info file
+                continue
+    return False
 
 
 def _import(module: str) -> None:

@@ -6,11 +6,15 @@ Bytecode is cached under a temporary ``PYTHONPYCACHEPREFIX`` (an installed packa
 files; nothing is written into the source tree) and the catalog index under a temporary
 ``ARCHPROBE_CACHE_DIR``, warmed by one round first; ``--cold`` turns the index off instead.
 
-Target (issue 16): both commands within 1.5× of the dependencies' import. ``typer floor`` (a
-bare typer app running a three-option command) is printed next to them: what any typer command
-costs before archprobe does anything.
-Run: python benchmarks/bench_startup.py [--rounds N] [--cold] [--root CHECKOUT]
-(``--root``: time another checkout, e.g. the main branch, with the same harness)
+Target (issue 16): both commands within 1.5× of the dependencies' import. Two typer floors are
+printed next to them, what a typer command costs before archprobe does anything: ``typer floor``
+(a bare typer app running a three-flag command, as ``list``) and ``typer floor, compare``
+(a command taking ``compare``'s parameter types: a list of names, string, float and optional
+options). typer 0.29 coerces every value that is not already a bool through a pydantic
+TypeAdapter, so the second pays for pydantic's schema machinery whatever archprobe does.
+Run: python benchmarks/bench_startup.py [--rounds N] [--cold] [--root CHECKOUT] [--against OTHER]
+(``--root``: time another checkout with the same harness; ``--against``: time OTHER's two commands
+too, interleaved in the same rounds, e.g. the main branch as "before")
 """
 
 from __future__ import annotations
@@ -39,9 +43,24 @@ def list_cmd(traits: bool = False, json_out: bool = False, plain: bool = False) 
 def other() -> None: pass
 app()
 """
-COMMANDS = {
+TYPER_COMPARE_FLOOR = """
+import typer
+app = typer.Typer(add_completion=False)
+@app.callback()
+def options(version: bool = False) -> None: pass
+@app.command()
+def compare(specs: list[str], batch: str = "1", dtype: str = "fp32", min_time: float = 0.5,
+            threads: int | None = None, plain: bool = False) -> None: pass
+@app.command()
+def other() -> None: pass
+app()
+"""
+FLOORS = {
     "deps import": ["-c", "import pydantic, rich, typer, yaml"],
     "typer floor": ["-c", TYPER_FLOOR, "list"],
+    "typer floor, compare": ["-c", TYPER_COMPARE_FLOOR, "compare", "resnet50", "resnext50"],
+}
+ARCHPROBE = {
     "archprobe list": ["-m", "archprobe", "list"],
     "archprobe compare": ["-m", "archprobe", "compare", "resnet50", "resnext50"],
 }
@@ -57,29 +76,42 @@ def cpu_seconds(args: list[str], env: dict[str, str], cwd: Path) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _commands(root: Path, against: Path | None) -> dict[str, tuple[list[str], Path]]:
+    """Each timed command with the checkout it runs in (its cwd and PYTHONPATH)."""
+    commands = {k: (v, root) for k, v in {**FLOORS, **ARCHPROBE}.items()}
+    if against is not None:
+        commands |= {f"{k} ({against.name})": (v, against) for k, v in ARCHPROBE.items()}
+    return commands
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--cold", action="store_true", help="no catalog index (parse every file)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to time")
+    parser.add_argument("--against", type=Path, help="another checkout, timed in the same rounds")
     args = parser.parse_args()
+    commands = _commands(args.root.resolve(), args.against.resolve() if args.against else None)
     with tempfile.TemporaryDirectory(prefix="archprobe-bench-") as tmp:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        cache = "off" if args.cold else str(Path(tmp) / "cache")
-        env.update(PYTHONPATH=str(args.root.resolve()), PYTHONPYCACHEPREFIX=str(Path(tmp) / "pyc"),
-                   ARCHPROBE_CACHE_DIR=cache)  # fmt: skip
-        for command in COMMANDS.values():  # warm-up: bytecode and index written
-            cpu_seconds(command, env, args.root)
-        samples: dict[str, list[float]] = {k: [] for k in COMMANDS}
+        envs = {}
+        for root in {r for _, r in commands.values()}:  # each checkout its own caches
+            cache = "off" if args.cold else str(Path(tmp) / f"cache-{root.name}")
+            envs[root] = {**env, "PYTHONPATH": str(root), "ARCHPROBE_CACHE_DIR": cache,
+                          "PYTHONPYCACHEPREFIX": str(Path(tmp) / f"pyc-{root.name}")}  # fmt: skip
+        for command, root in commands.values():  # warm-up: bytecode, index and views written
+            cpu_seconds(command, envs[root], root)
+        samples: dict[str, list[float]] = {k: [] for k in commands}
         for _ in range(args.rounds):
-            for key, command in COMMANDS.items():
-                samples[key].append(cpu_seconds(command, env, args.root))
+            for key, (command, root) in commands.items():
+                samples[key].append(cpu_seconds(command, envs[root], root))
     base = samples["deps import"]
+    caches = "off" if args.cold else "warm"
     print(f"{args.root}: CPU seconds per process, median of {args.rounds} interleaved rounds "
-          f"(index {'off' if args.cold else 'warm'}), Python {sys.version.split()[0]}")  # fmt: skip
+          f"(caches {caches}), Python {sys.version.split()[0]}")  # fmt: skip
     for key, values in samples.items():
         ratios = [v / b for v, b in zip(values, base, strict=True)]
-        print(f"  {key:18s} {statistics.median(values):6.3f} s   "
+        print(f"  {key:30s} {statistics.median(values):6.3f} s   "
               f"{statistics.median(ratios):5.2f}× the deps import (target ≤ 1.5×)")  # fmt: skip
 
 

@@ -128,9 +128,10 @@ LAYERS = {
     "errors": 0, "units": 0, "cache": 0, "plugins": 1, "graph": 1, "blocks": 2, "spec": 3,
     "builder": 4, "analysis": 5, "checks": 6, "proofs": 6, "sweep": 6, "report": 7, "cli": 8,
 }  # fmt: skip
-# Inside analysis/: results, quiet < analytic < stages, paper, memory < timing < counters < compare.
-ANALYSIS = {"results": 0, "quiet": 0, "analytic": 1, "stages": 2, "paper": 2, "memory": 2,
-            "timing": 3, "counters": 4, "compare": 5}  # fmt: skip
+# Inside analysis/: results, quiet, measure_options < analytic < stages, paper, memory < timing <
+# counters < compare.
+ANALYSIS = {"results": 0, "quiet": 0, "measure_options": 0, "analytic": 1, "stages": 2,
+            "paper": 2, "memory": 2, "timing": 3, "counters": 4, "compare": 5}  # fmt: skip
 
 
 def _modules() -> dict[str, Path]:

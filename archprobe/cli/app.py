@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from archprobe.cli.boundary import BoundaryGroup
+from archprobe.cli.boundary import BoundaryGroup, Command
 from archprobe.cli.common import emit, err, out, ready, user_errors
 from archprobe.cli.options import (
     HELP_OPTIONS,
@@ -48,7 +48,7 @@ def _app_options(version: VersionOpt = False) -> None:
     del version
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_cmd(
     traits: TraitsOpt = False, json_out: JsonOutOpt = False, plain: PlainOpt = False
 ) -> None:
@@ -69,7 +69,7 @@ def list_cmd(
         emit(json_out, plain, lambda: [catalog_table(models)], lambda: catalog_records(models))
 
 
-@app.command()
+@app.command(cls=Command)
 def show(spec: SpecArg, resolved: ResolvedOpt = False, check: CheckOpt = True) -> None:
     """Print a spec file as it is, or with --resolved as YAML after `extends:` and stage
     defaults; then validate it (errors on stderr, exit 1), unless --no-check.
@@ -89,7 +89,7 @@ def show(spec: SpecArg, resolved: ResolvedOpt = False, check: CheckOpt = True) -
             check_file(path)
 
 
-@app.command()
+@app.command(cls=Command)
 def analyze(
     spec: OptionalSpecArg = None,
     module: ModuleOpt = None,
@@ -139,7 +139,7 @@ def _analyze_module(
     emit(json_out, plain, views, lambda: profile_records(p))
 
 
-@app.command()
+@app.command(cls=Command)
 def schema(output: SchemaOutputOpt = None) -> None:
     """Write the JSON Schema of spec files (for editor completion and validation).
 
@@ -163,10 +163,10 @@ def _register_subcommands() -> None:
     from archprobe.cli.report import report
     from archprobe.cli.sweep import solve, sweep_app
 
-    app.command("compare")(compare)
-    app.command("report")(report)
-    app.command("check")(check)
-    app.command("solve")(solve)
+    app.command("compare", cls=Command)(compare)
+    app.command("report", cls=Command)(report)
+    app.command("check", cls=Command)(check)
+    app.command("solve", cls=Command)(solve)
     app.add_typer(sweep_app, name="sweep")
 
 

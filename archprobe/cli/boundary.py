@@ -5,13 +5,15 @@ traceback is one variable away.
 :class:`BoundaryGroup` is the typer group class of the app: its ``invoke`` wraps every command
 and subcommand, so a command cannot forget it (the console-script entry point and typer's
 ``CliRunner`` both go through it). Usage errors (typer's own exceptions) and exits pass through.
+Every archprobe command is a :class:`Command` (tests/test_startup_imports.py walks the app): see
+:func:`quiet_help` for what the two classes change in typer's help option (start-up time only).
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.errors import MarkupError
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from archprobe.errors import ArchprobeError, printable
@@ -73,7 +75,8 @@ def error_line(exc: Exception) -> str:
         return os_line(exc)
     if isinstance(exc, UnicodeError):
         return unicode_line(exc)
-    if isinstance(exc, sqlite3.Error):
+    sqlite3 = sys.modules.get("sqlite3")  # its errors exist only once a command imported it
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
         return f"SQLite: {exc}; check the database file (or give a new --db path)"
     if isinstance(exc, MemoryError):
         return "out of memory: lower the batch size, the input size or the number of configs"
@@ -99,8 +102,34 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def quiet_help(option: Any) -> Any:
+    """``option`` (a command's ``-h/--help``, or None) with ``False`` as its value when absent.
+
+    typer 0.29 coerces every parameter's value through a pydantic ``TypeAdapter`` built on
+    first use, except a bool flag whose value is already a bool (``typer.core._TyperParameter.
+    process_value``). Its help option has no default, so on every run its absent value (None)
+    builds one: the import of pydantic's schema machinery and a bool schema, ~50 ms CPU,
+    half of ``import pydantic, rich, typer, yaml`` (issue 16, start-up). ``False`` is what the
+    flag means when absent (``show_help`` does nothing for a false value) and, as
+    ``show_default`` is off, is not printed in the help.
+    """
+    if option is not None and option.default is None:
+        option.default = False
+    return option
+
+
+class Command(TyperCommand):
+    """The class of every ``archprobe`` command (``app.command(cls=Command)``)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return quiet_help(super().get_help_option(ctx))
+
+
 class BoundaryGroup(TyperGroup):
     """The app's group: every command runs inside :func:`user_errors`."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return quiet_help(super().get_help_option(ctx))
 
     def invoke(self, ctx: Any) -> Any:
         with user_errors():

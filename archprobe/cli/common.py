@@ -18,7 +18,8 @@ from archprobe.cli.boundary import user_errors as user_errors
 from archprobe.cli.options import parse_batches, parse_choice, parse_measurements
 
 if TYPE_CHECKING:
-    from archprobe.analysis.compare import Comparison, Measure
+    from archprobe.analysis.compare import Comparison
+    from archprobe.analysis.measure_options import Measure
 
 # Tables size themselves (report/terminal/render.py: full width when not on a terminal); text
 # lines go out with soft_wrap (never wrapped by rich: piped, each is a line of a file).
@@ -100,7 +101,7 @@ def measure_options(
 ) -> Measure:
     """The library's ``Measure`` from the command's options (usage errors for bad values);
     ``flags`` are the boolean and numeric options, passed through by name."""
-    from archprobe.analysis.compare import Measure
+    from archprobe.analysis.measure_options import Measure
 
     asked = parse_measurements(measure)
     return Measure(

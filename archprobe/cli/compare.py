@@ -1,10 +1,14 @@
 """``archprobe compare``: parse options, call :func:`archprobe.analysis.compare.compare`, then
 print and write its assembled report (``archprobe.report``) in one call.
 
-torch is imported only when an option needs it (counters, measurements).
+torch is imported only when an option needs it (counters, measurements). The terminal view of
+an analytic comparison with no output file is kept between runs (``cli/replay.py``).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archprobe.cli.common import announce, err, measure_options, out, run_compare, user_errors
 from archprobe.cli.options import (
@@ -27,6 +31,11 @@ from archprobe.cli.options import (
     SpecsArg,
     ThreadsOpt,
 )
+
+if TYPE_CHECKING:
+    from archprobe.analysis.measure_options import Measure
+    from archprobe.report.assemble import Report
+    from archprobe.report.outputs import Outputs
 
 
 def compare(
@@ -55,8 +64,7 @@ def compare(
     Example: archprobe compare resnet50 resnext50 --measure latency,memory --batch 1,32 --roofline
     Example: archprobe compare resnet50 resnext50 --json - | jq '.rows | length'
     """
-    from archprobe.report.assemble import assemble
-    from archprobe.report.outputs import STDOUT, Outputs, check_outputs, write_outputs
+    from archprobe.report.outputs import STDOUT, Outputs, check_outputs
 
     options = measure_options(
         measure, batch, dtype, optimizer, counters=counters, memory=memory, roofline=roofline,
@@ -67,6 +75,26 @@ def compare(
                     plain=plain)  # fmt: skip
     with user_errors():
         check_outputs(files.named())  # before the comparison runs: it may take minutes
-        written = write_outputs(assemble(run_compare(specs, options)), files, announce)
+        written = _write(specs, options, files)
     if not written and json_path != STDOUT:
         err.print("(add --md/--csv/--json/--html PATH to save this report)")
+
+
+def _write(specs: list[str], options: Measure, files: Outputs) -> tuple[Path, ...]:
+    """Print the report and write its files; an analytic view with no file is printed through
+    the cache of ``cli/replay.py`` (start-up: a repeated comparison analyses nothing)."""
+    from archprobe.report.outputs import write_outputs
+
+    def report() -> Report:  # the analysis, imported only when run (not for a stored view)
+        from archprobe.report.assemble import assemble
+
+        return assemble(run_compare(specs, options))
+
+    measured = (options.counters or options.memory or options.measure_memory or options.latency
+                or options.roofline)  # fmt: skip
+    if measured or files.json is not None or files.named() or files.console is None:
+        return write_outputs(report(), files, announce)
+    from archprobe.cli.replay import print_analytic
+
+    print_analytic(specs, options, files.console, files.plain, report)
+    return ()

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from archprobe.cli.boundary import BoundaryGroup, Command
 from archprobe.cli.common import emit, err, ready, user_errors, wants_json
 from archprobe.cli.options import (
     HELP_OPTIONS,
@@ -69,6 +70,7 @@ def solve(
 
 
 sweep_app = typer.Typer(
+    cls=BoundaryGroup,
     help="Design-space sweeps: run a sweep file into SQLite (resumable), then read, export and "
     "plot the results.",
     no_args_is_help=True,
@@ -76,7 +78,7 @@ sweep_app = typer.Typer(
 )
 
 
-@sweep_app.command("run")
+@sweep_app.command("run", cls=Command)
 def run(
     path: SweepFileArg,
     db: DbOpt = None,
@@ -111,7 +113,7 @@ def run(
         err.print(run_summary(summary, target))
 
 
-@sweep_app.command("results")
+@sweep_app.command("results", cls=Command)
 def results(
     db: DbArg,
     csv: SweepCsvOpt = None,

@@ -10,13 +10,14 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from archprobe.errors import OutputError
-from archprobe.report.assemble import Report
-from archprobe.report.export import json_text, stamp, write_csv, write_json, write_markdown
-from archprobe.report.terminal.render import plain_lines
+
+if TYPE_CHECKING:  # the writers import on use: `compare` checks its outputs before it analyses
+    from archprobe.report.assemble import Report
 
 STDOUT = Path("-")
 """As the JSON path: print the JSON on stdout, instead of the terminal view."""
@@ -95,6 +96,8 @@ def print_report(report: Report, console: Console, plain: bool = False) -> None:
 
     Sentences (str parts) are printed as they are, never read as markup: they hold model names.
     """
+    from archprobe.report.terminal.render import plain_lines
+
     parts = report.renderables()
     if plain:
         console.file.write(plain_lines(parts) + "\n")
@@ -119,6 +122,8 @@ def write_outputs(
     Returns:
         The files written.
     """
+    from archprobe.report.export import json_text, stamp, write_csv, write_json, write_markdown
+
     check_outputs(outputs.named())
     provenance = stamp(report.device, outputs.command)
     if outputs.json == STDOUT:

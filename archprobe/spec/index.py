@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -82,19 +81,27 @@ def load(directory: Path) -> tuple[dict[str, Record], int]:
 
 
 def save(directory: Path, records: dict[str, Record]) -> None:
-    """Write the index of ``directory`` atomically (a temporary file renamed over the old one);
-    silently nothing where the cache folder cannot be written."""
+    """Write the index of ``directory`` atomically; silently nothing where the cache folder
+    cannot be written."""
     path = _file(directory)
     if path is None:
         return
     data = {"version": VERSION, "folder": str(directory.resolve()),
             "written_ns": time.time_ns(), "records": records}  # fmt: skip
+    write_atomic(path, json.dumps(data))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """``text`` into ``path`` through a temporary file renamed over it (a reader never sees half
+    a file); silently nothing where the folder cannot be written (every cache is advisory)."""
+    import tempfile  # only when writing: a warm run reads (start-up)
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f)
+                f.write(text)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)

@@ -35,7 +35,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 Row = dict[str, Any]  # the numbers a caller stores: JSON scalars only
 
 
-def _stamp(path: Path) -> index.Stamp | None:
+def file_stamp(path: Path) -> index.Stamp | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -49,7 +49,7 @@ def code_stamps() -> list[Any]:
     for folder, dirs, files in os.walk(_PACKAGE):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
-            stamp = _stamp(Path(folder, name))
+            stamp = file_stamp(Path(folder, name))
             if stamp is not None:
                 found.append([os.path.relpath(Path(folder, name), _PACKAGE), *stamp[:2]])
     return found
@@ -73,19 +73,26 @@ def _folder(path: Path) -> tuple[Path, str] | None:
     return None
 
 
+def unchanged(deps: Any) -> bool:
+    """``deps`` (as :func:`file_deps` returns them) is well formed and no file in it changed."""
+    if not isinstance(deps, list):
+        return False
+    for dep in deps:
+        if not (isinstance(dep, list) and len(dep) == 2 and isinstance(dep[0], str)):
+            return False
+        stamp = file_stamp(Path(dep[0]))
+        if stamp is None or stamp != dep[1]:
+            return False
+    return True
+
+
 def _fresh(row: Any, env: str) -> Row | None:
     """The stored numbers of ``row`` if it is well formed and nothing it depends on changed (a
     row is stored only when every file it read was older than the racy window, so any later
     rewrite shows in the stamp)."""
-    if not (isinstance(row, dict) and row.get("env") == env and isinstance(row.get("deps"), list)
+    if not (isinstance(row, dict) and row.get("env") == env and unchanged(row.get("deps"))
             and isinstance(row.get("values"), dict)):  # fmt: skip
         return None
-    for dep in row["deps"]:
-        if not (isinstance(dep, list) and len(dep) == 2 and isinstance(dep[0], str)):
-            return None
-        stamp = _stamp(Path(dep[0]))
-        if stamp is None or stamp != dep[1]:
-            return None
     values: Row = row["values"]
     return values
 
@@ -106,13 +113,13 @@ def cached(entries: Iterable[CatalogEntry], env: str) -> dict[Path, Row]:
     return found
 
 
-def _deps(path: Path, started_ns: int) -> list[Any] | None:
+def file_deps(path: Path, started_ns: int) -> list[Any] | None:
     """[file, stamp] of every file ``path``'s extends tree read, or None when one changed since
     it was read, or too recently to trust its stamp."""
     deps = []
     try:
         for dep, raw in dependencies(path, find_spec):
-            stamp = _stamp(dep)
+            stamp = file_stamp(dep)
             if stamp is None or read_bytes(dep) != raw or stamp[0] >= started_ns - index.RACY_NS:
                 return None
             deps.append([str(dep), stamp])
@@ -125,7 +132,7 @@ def store(rows: Mapping[Path, Row], env: str, started_ns: int) -> None:
     """Save the rows computed in this process (``started_ns``: before the first file was read)."""
     by_folder: dict[Path, dict[str, Row]] = {}
     for path, values in rows.items():
-        where, deps = _folder(path), _deps(path, started_ns)
+        where, deps = _folder(path), file_deps(path, started_ns)
         if where is not None and deps is not None:
             row = {"env": env, "deps": deps, "values": values}
             by_folder.setdefault(where[0], {})[where[1]] = row
