@@ -142,13 +142,14 @@ class RegNetSweep:
         self.firsts, self.first_costs = Keys(), Costs()
         self.repeats, self.repeat_costs = Keys(), Costs()
         self.heads, self.head_costs = Keys(), Costs()
-        self.refusals, self.refusal_texts = Keys(), list[str]()
+        self.refusals: dict[int, tuple[Keys, list[str]]] = {}  # by num_stages
 
     def evaluate(self, cols: list[Column]) -> Evaluated:
         """Totals, validity and messages of a batch; ``scalar`` marks the rows left to the
         per-config path."""
-        caches = (self.firsts, self.repeats, self.heads, self.blocks, self.compat, self.refusals)
-        if max(len(self.checked), *(len(c.ids) for c in caches)) > MAX_KEYS:
+        caches = (self.firsts, self.repeats, self.heads, self.blocks, self.compat)
+        refused = sum(len(k.ids) for k, _ in self.refusals.values())
+        if max(len(self.checked), refused, *(len(c.ids) for c in caches)) > MAX_KEYS:
             self.reset()
         n = len(cols[0].codes)
         p, route = self._params(cols, n)
@@ -230,31 +231,28 @@ class RegNetSweep:
 
     def _stage_counts(self, t: Table, rows: Int64s, num_stages: Int64s, errors: Objects) -> None:
         """The num_stages refusal of ``rows``, most refused draws: a table of at most 6 widths
-        under 8192 is packed into an int64 (10 bits a width / 8), its message formatted once."""
+        under 8192 is packed into an int64 (10 bits a width / 8), its message formatted once
+        per num_stages; longer tables are formatted row by row."""
         if not len(rows):
             return
         counts, wanted = t.count[rows], num_stages[rows]
         e = t.first[rows][:, None] + np.arange(PACKED)
         inside = np.arange(PACKED) < counts[:, None]
         widths = np.where(inside, t.width[np.minimum(e, len(t.width) - 1)], 0)
-        fits = (counts <= PACKED) & (widths < 8 << 10).all(axis=1) & (wanted == wanted[:1])
+        fits = (counts <= PACKED) & (widths < 8 << 10).all(axis=1)
         packed = ((widths // 8) << (10 * np.arange(PACKED))).sum(axis=1)
-        ids, new = self.refusals.lookup(packed[fits])
-        fitted = widths[fits]
-        for k in new.tolist():
-            table = [int(w) for w in fitted[k] if w]  # zeros: no stage
-            self.refusal_texts.append(self._error(stage_count_message(table, int(wanted[0]))))
-        texts = np.array(self.refusal_texts, dtype=object)
-        errors[rows[fits]] = texts[ids]
-        listed = t.width.tolist()
-        for i, a, c, k in zip(
-            rows[~fits].tolist(),
-            t.first[rows[~fits]].tolist(),
-            counts[~fits].tolist(),
-            wanted[~fits].tolist(),
-            strict=True,
-        ):
-            errors[i] = self._error(stage_count_message(listed[a : a + c], k))  # fmt: skip
+        for ns in np.unique(wanted[fits]).tolist():
+            mine = fits & (wanted == ns)
+            keys, texts = self.refusals.setdefault(ns, (Keys(), []))
+            ids, new = keys.lookup(packed[mine])
+            for k in new.tolist():
+                table = [int(w) for w in widths[mine][k] if w]  # zeros: no stage
+                texts.append(self._error(stage_count_message(table, ns)))
+            errors[rows[mine]] = np.array(texts, dtype=object)[ids]
+        listed, rest = t.width.tolist(), rows[~fits]
+        for i, a, c, k in zip(rest.tolist(), t.first[rest].tolist(), counts[~fits].tolist(),
+                              wanted[~fits].tolist(), strict=True):  # fmt: skip
+            errors[i] = self._error(stage_count_message(listed[a : a + c], k))
 
     def _stages(self, p: dict[str, Any], t: Table, ok: Bools, route: Bools, errors: Objects,
                 totals: Int64s) -> None:  # fmt: skip
