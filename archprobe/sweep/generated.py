@@ -249,7 +249,8 @@ class RegNetSweep:
                 table = [int(w) for w in widths[mine][k] if w]  # zeros: no stage
                 texts.append(self._error(stage_count_message(table, ns)))
             errors[rows[mine]] = np.array(texts, dtype=object)[ids]
-        listed, rest = t.width.tolist(), rows[~fits]
+        rest = rows[~fits]
+        listed = t.width.tolist() if len(rest) else []
         for i, a, c, k in zip(rest.tolist(), t.first[rest].tolist(), counts[~fits].tolist(),
                               wanted[~fits].tolist(), strict=True):  # fmt: skip
             errors[i] = self._error(stage_count_message(listed[a : a + c], k))

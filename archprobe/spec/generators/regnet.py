@@ -114,8 +114,20 @@ def _quantized(depth: Int64s, w0: Int64s, wa: Array, wm: Array) -> tuple[Array, 
     with np.errstate(all="ignore"):  # refused rows (w0 0, wm 1) give inf/nan, masked later
         u = w0[:, None] + wa[:, None] * j  # float64, as pycls' np.arange(d) * w_a + w_0
         s = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])  # half to even
-        w = np.round(w0[:, None] * np.power(wm[:, None], s) / QUANT) * QUANT
+        w = np.round(w0[:, None] * _powers(wm, s) / QUANT) * QUANT
     return w, j < depth[:, None]
+
+
+def _powers(wm: Array, s: Array) -> Array:
+    """wm ** s, row by row: from a table of wm ** 0, 1, ... when the exponents are few (the
+    same np.power on the same numbers, on far fewer of them than one per block)."""
+    k = np.where(np.isfinite(s), s, 0)
+    top = int(k.max()) if k.size else 0
+    if top > 64 or k.min(initial=0) < 0:
+        return np.power(wm[:, None], s)
+    table = np.power(wm[:, None], np.arange(top + 1, dtype=np.float64))
+    picked = np.take_along_axis(table, k.astype(np.int64), axis=1)
+    return np.where(np.isfinite(s), picked, np.nan)
 
 
 @dataclass(frozen=True)
