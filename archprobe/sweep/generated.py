@@ -56,7 +56,7 @@ from archprobe.sweep.vector import FIELDS, Core, Evaluated
 Int64s = NDArray[np.int64]
 Bools = NDArray[np.bool_]
 Objects = NDArray[np.object_]
-MAX_KEYS = 1 << 18  # distinct stages (or blocks, heads) cached before the caches start over
+MAX_KEYS = 1 << 17  # distinct first blocks (or others) cached before the caches start over
 WIDE = 1 << 17  # a width from here on fails the schema (<= 65536): the per-config path says how
 CODED = ("bottleneck_ratio", "se_ratio")  # floats (or None) that key blocks: dense codes
 NUMBERS = {"depth": 0, "w0": 0, "wa": 0.0, "wm": 0.0, "group_width": 0, "num_stages": 0}
