@@ -245,8 +245,8 @@ class RegNetSweep:
             mine = fits & (wanted == ns)
             keys, texts = self.refusals.setdefault(ns, (Keys(), []))
             ids, new = keys.lookup(packed[mine])
-            for k in new.tolist():
-                table = [int(w) for w in widths[mine][k] if w]  # zeros: no stage
+            for row in widths[mine][new].tolist():
+                table = [w for w in row if w]  # zeros: no stage
                 texts.append(self._error(stage_count_message(table, ns)))
             errors[rows[mine]] = np.array(texts, dtype=object)[ids]
         rest = rows[~fits]
