@@ -25,6 +25,7 @@ from archprobe.graph.ops import GraphError
 from archprobe.spec.loader import validate
 from archprobe.spec.merge import set_path
 from archprobe.spec.schema import ArchSpec
+from archprobe.sweep import generated
 from archprobe.sweep.draws import Column, batches
 from archprobe.sweep.fast import SpecCost, spec_cost
 from archprobe.sweep.solve import metric, solve_width, with_width
@@ -201,7 +202,11 @@ class Generation:
 
     def evaluate(self, cols: list[Column]) -> tuple[Evaluated, dict[int, tuple[Any, ...]]]:
         solve = self.sweep.solve
-        if solve is not None and not solve.per_stage:
+        staged = generated.evaluator(self.sweep) if solve is None else None
+        if staged is not None:  # generator axes (regnet.*): costed by stage on arrays
+            ev = staged.evaluate(cols)
+            ev.scalar = self._accept(ev) | (ev.scalar if ev.scalar is not None else False)
+        elif solve is not None and not solve.per_stage:
             ev = solve_batch(self.cores, cols, self.target)
         elif solve is not None:  # per-stage widths: the per-config solver
             ev = evaluate(self.cores, cols)

@@ -11,6 +11,7 @@ generator's own key, so an impossible result points at the line that asked for i
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, ClassVar, Protocol
 
 from pydantic import ValidationError, create_model
@@ -46,12 +47,18 @@ def register_generator(cls: type[Generator]) -> type[Generator]:
     return cls
 
 
+@cache
+def _wrapper(key: str, gen: type[Generator]) -> type[KnobModel]:
+    """A one-field model around ``gen.Params``, so errors are located at ``key.…`` like any
+    spec key (made once: building a pydantic model is most of a generated spec's validation)."""
+    fields: dict[str, Any] = {key: (gen.Params, ...)}
+    return create_model(f"{key}_generator", __base__=KnobModel, **fields)
+
+
 def _params(key: str, gen: type[Generator], raw: Any, smap: SourceMap) -> Any:
     from archprobe.spec.errors_map import to_spec_error
 
-    fields: dict[str, Any] = {key: (gen.Params, ...)}
-    # A one-field wrapper, so errors are located at ``key.…`` like any spec key.
-    wrapper = create_model(f"{key}_generator", __base__=KnobModel, **fields)
+    wrapper = _wrapper(key, gen)
     try:
         return getattr(wrapper.model_validate({key: raw}), key)
     except ValidationError as exc:

@@ -7,17 +7,22 @@ stride 2. Last, every stage's bottleneck width int(w·b) is made a multiple of i
 (the group width first capped at that bottleneck width) and the stage width follows from it.
 
 This is torchvision's ``BlockParams.from_init_params`` and ``_adjust_widths_groups_compatibilty``
-(the same as pycls ``generate_regnet`` and ``adjust_ws_gs_comp``), computed here in float64 as
-pycls does; torchvision computes the first step in float32 tensors, which only differs for a
+(the same as pycls ``generate_regnet`` and ``adjust_ws_gs_comp``), computed here in float64 numpy
+as pycls does; torchvision computes the first step in float32 tensors, which only differs for a
 u_j that lands within float32 rounding of a quantization boundary (none of torchvision's models).
+The widths and runs are computed for many parameter sets at once (:func:`stage_table`, the
+sweep's batched path, ``sweep/generated.py``); one spec is a table of one row, so both paths
+share every rounding.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field, StrictFloat, StrictInt
 
 from archprobe.blocks.base import KnobModel
@@ -28,6 +33,9 @@ from archprobe.spec.generators import register_generator
 QUANT = 8  # torchvision/pycls: block widths are multiples of 8
 STRIDE = 2  # every RegNet stage halves the resolution (AnyNet §3.1)
 BLOCK = "regnet_bottleneck"
+MAX_WIDTH = 2**53  # a wider block has no exact float64 width: refused, never wrapped around
+Array = NDArray[Any]
+Int64s = NDArray[np.int64]
 
 
 class RegNetParams(KnobModel):
@@ -70,15 +78,90 @@ class Stage:
     group_width: int
 
 
-def _refusal(w0: int, wa: float, wm: float) -> str | None:
-    """Why torchvision's ``from_init_params`` refuses these parameters, or None."""
-    if w0 <= 0 or w0 % QUANT:
-        return f"w0 must be a positive multiple of {QUANT}, got {w0}"
-    if wa < 0:
-        return f"wa must be >= 0 (the widths grow along the blocks), got {wa}"
-    if wm <= 1:
-        return f"wm must be > 1 (the width multiplier between stages), got {wm}"
-    return None
+Check = Callable[[Any, Any, Any], Any]
+REFUSALS: tuple[tuple[Check, Callable[[Any, Any, Any], str]], ...] = (
+    (lambda w0, wa, wm: (w0 <= 0) | (w0 % QUANT != 0),
+     lambda w0, wa, wm: f"w0 must be a positive multiple of {QUANT}, got {w0}"),
+    (lambda w0, wa, wm: wa < 0,
+     lambda w0, wa, wm: f"wa must be >= 0 (the widths grow along the blocks), got {wa}"),
+    (lambda w0, wa, wm: wm <= 1,
+     lambda w0, wa, wm: f"wm must be > 1 (the width multiplier between stages), got {wm}"),
+)  # fmt: skip
+"""Parameters torchvision's ``from_init_params`` refuses, in the order it checks them: each a
+test (on numbers or on numpy arrays) and its message."""
+OVERFLOW = len(REFUSALS)  # the refusal code of widths too large to count
+
+
+def refusal(w0: Any, wa: Any, wm: Any) -> Int64s:
+    """Per parameter set, the index of the first refusal it meets, or -1."""
+    code = np.full(np.shape(w0), -1, dtype=np.int64)
+    for k, (test, _) in reversed(list(enumerate(REFUSALS))):
+        code[np.asarray(test(w0, wa, wm), dtype=bool)] = k
+    return code
+
+
+def refusal_message(code: int, w0: Any, wa: Any, wm: Any) -> str:
+    """The message of refusal ``code`` for one parameter set."""
+    if code == OVERFLOW:
+        return f"gives block widths over {MAX_WIDTH:.3g} channels (wa {wa}, wm {wm})"
+    return REFUSALS[code][1](w0, wa, wm)
+
+
+def _quantized(depth: Int64s, w0: Int64s, wa: Array, wm: Array) -> tuple[Array, Array]:
+    """Every block's width (§3.3, Eq. 2–3, then to a multiple of 8) as float64, (n, max d),
+    and the mask of the blocks that exist (j < d)."""
+    j = np.arange(int(depth.max()) if depth.size else 0)
+    with np.errstate(all="ignore"):  # refused rows (w0 0, wm 1) give inf/nan, masked later
+        u = w0[:, None] + wa[:, None] * j  # float64, as pycls' np.arange(d) * w_a + w_0
+        s = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])  # half to even
+        w = np.round(w0[:, None] * _powers(wm, s) / QUANT) * QUANT
+    return w, j < depth[:, None]
+
+
+def _powers(wm: Array, s: Array) -> Array:
+    """wm ** s, row by row: from a table of wm ** 0, 1, ... when the exponents are few (the
+    same np.power on the same numbers, on far fewer of them than one per block)."""
+    k = np.where(np.isfinite(s), s, 0)
+    top = int(k.max()) if k.size else 0
+    if top > 64 or k.min(initial=0) < 0:
+        return np.power(wm[:, None], s)
+    table = np.power(wm[:, None], np.arange(top + 1, dtype=np.float64))
+    picked = np.take_along_axis(table, k.astype(np.int64), axis=1)
+    return np.where(np.isfinite(s), picked, np.nan)
+
+
+@dataclass(frozen=True)
+class Table:
+    """The stage tables of n parameter sets: one entry per (row, stage), rows in order."""
+
+    refused: Int64s  # per row: refusal code (REFUSALS index, OVERFLOW), or -1
+    row: Int64s  # per entry: its row
+    width: Int64s  # per entry: the stage's width before the group-width rule
+    depth: Int64s  # per entry: the stage's depth
+    count: Int64s  # per row: its number of stages (0 when refused)
+    first: Int64s  # per row: its first entry
+
+
+def stage_table(depth: Int64s, w0: Int64s, wa: Array, wm: Array) -> Table:
+    """The block widths of every row cut into runs of equal width: the stages (torchvision
+    ``from_init_params``: ``torch.unique_consecutive`` of the widths)."""
+    code = refusal(w0, wa, wm)
+    d = np.where(code < 0, depth, 1)  # a refused row keeps one placeholder block
+    w, exists = _quantized(d, w0.astype(np.float64), wa.astype(np.float64), wm.astype(np.float64))
+    code[(code < 0) & ~(np.isfinite(w) & (w < MAX_WIDTH) | ~exists).all(axis=1)] = OVERFLOW
+    exists &= (code < 0)[:, None]
+    starts = exists.copy()
+    starts[:, 1:] &= w[:, 1:] != w[:, :-1]
+    row, j = np.nonzero(starts)
+    after = np.empty_like(j)  # the next stage's first block, or the row's end
+    after[:-1] = j[1:]
+    last = np.ones(len(j), dtype=bool)
+    last[:-1] = row[1:] != row[:-1]
+    end = np.where(last, d[row], after)
+    count = np.bincount(row, minlength=len(d)).astype(np.int64)
+    first = (np.cumsum(count) - count).astype(np.int64)
+    width = w[row, j].astype(np.int64)
+    return Table(code, row.astype(np.int64), width, (end - j).astype(np.int64), count, first)
 
 
 def block_widths(depth: int, w0: int, wa: float, wm: float) -> list[int]:
@@ -87,37 +170,31 @@ def block_widths(depth: int, w0: int, wa: float, wm: float) -> list[int]:
     Raises:
         ValueError: parameters torchvision refuses (w0, wa, wm out of range).
     """
-    if (why := _refusal(w0, wa, wm)) is not None:
-        raise ValueError(why)
-    widths = []
-    for j in range(depth):
-        s = round(math.log((w0 + wa * j) / w0) / math.log(wm))  # half to even, as torch.round
-        widths.append(round(w0 * wm**s / QUANT) * QUANT)
-    return widths
+    t = stage_table(np.array([depth]), np.array([w0]), np.array([wa]), np.array([wm]))
+    if (code := int(t.refused[0])) >= 0:
+        raise ValueError(refusal_message(code, w0, wa, wm))
+    return [w for w, d in zip(t.width.tolist(), t.depth.tolist(), strict=True) for _ in range(d)]
 
 
-def _runs(widths: list[int]) -> list[tuple[int, int]]:
-    """(width, depth) of each run of equal consecutive widths: the stages."""
-    runs: list[tuple[int, int]] = []
-    for w in widths:
-        if runs and runs[-1][0] == w:
-            runs[-1] = (w, runs[-1][1] + 1)
-        else:
-            runs.append((w, 1))
-    return runs
-
-
-def _compatible(width: int, b: float, group_width: int, i: int) -> tuple[int, int]:
+def compatible(width: int, b: float, group_width: int) -> tuple[int, int] | None:
     """Stage width and group width with int(w·b) a multiple of the group width (torchvision
     ``_adjust_widths_groups_compatibilty``: g capped at the bottleneck width, which is then
-    rounded by ``_make_divisible``)."""
+    rounded by ``_make_divisible``); None when int(w·b) is 0."""
     w_bot = int(width * b)
     if w_bot < 1:
-        raise ValueError(
-            f"stage {i}: bottleneck_ratio {b} leaves int({width} * {b}) = 0 bottleneck channels"
-        )
+        return None
     g = min(group_width, w_bot)
     return int(make_divisible(w_bot, g) / b), g
+
+
+def no_bottleneck(i: int, width: int, b: float) -> str:
+    """Why stage ``i`` has no bottleneck channels (``compatible`` gave None)."""
+    return f"stage {i}: bottleneck_ratio {b} leaves int({width} * {b}) = 0 bottleneck channels"
+
+
+def stage_count_message(widths: list[int], num_stages: int) -> str:
+    """Why a table of stages of ``widths`` is refused under ``num_stages``."""
+    return f"gives {len(widths)} stages (widths {widths}), not num_stages {num_stages}"
 
 
 def regnet_stages(p: RegNetParams) -> list[Stage]:
@@ -126,16 +203,18 @@ def regnet_stages(p: RegNetParams) -> list[Stage]:
     Raises:
         ValueError: parameters that give no RegNet, saying which and why.
     """
-    runs = _runs(block_widths(p.depth, p.w0, p.wa, p.wm))
-    if p.num_stages is not None and len(runs) != p.num_stages:
-        raise ValueError(
-            f"gives {len(runs)} stages (widths {[w for w, _ in runs]}), not num_stages "
-            f"{p.num_stages}"
-        )
+    args = (np.array([p.depth]), np.array([p.w0]), np.array([p.wa]), np.array([p.wm]))
+    t = stage_table(*args)
+    if (code := int(t.refused[0])) >= 0:
+        raise ValueError(refusal_message(code, p.w0, p.wa, p.wm))
+    widths = t.width.tolist()
+    if p.num_stages is not None and len(widths) != p.num_stages:
+        raise ValueError(stage_count_message(widths, p.num_stages))
     stages = []
-    for i, (width, depth) in enumerate(runs):
-        w, g = _compatible(width, p.bottleneck_ratio, p.group_width, i)
-        stages.append(Stage(depth, w, g))
+    for i, (width, depth) in enumerate(zip(widths, t.depth.tolist(), strict=True)):
+        if (wg := compatible(width, p.bottleneck_ratio, p.group_width)) is None:
+            raise ValueError(no_bottleneck(i, width, p.bottleneck_ratio))
+        stages.append(Stage(depth, *wg))
     return stages
 
 
