@@ -29,9 +29,9 @@ from pydantic import Strict, ValidationError
 from archprobe.blocks import get_block
 from archprobe.blocks.base import BlockParams
 from archprobe.errors import SourceLoc, SpecError
-from archprobe.graph.cost import Cost
+from archprobe.graph.cost import Cost, Shape
 from archprobe.graph.ops import GraphError
-from archprobe.spec.expand import head_nodes, plan_stage, stem_nodes
+from archprobe.spec.expand import BlockCall, head_nodes, plan_stage, stem_nodes
 from archprobe.spec.generators import GENERATORS
 from archprobe.spec.generators.regnet import (
     BLOCK,
@@ -48,9 +48,10 @@ from archprobe.spec.limits import MAX_BLOCKS, MAX_STAGES
 from archprobe.spec.loader import validate
 from archprobe.spec.schema import ArchSpec, StageSpec
 from archprobe.sweep.draws import Column
-from archprobe.sweep.fast import block_cost, part_cost
+from archprobe.sweep.fast import part_cost
 from archprobe.sweep.keyed import Costs, Keys
 from archprobe.sweep.spec import SweepSpec
+from archprobe.sweep.stacked import block_costs
 from archprobe.sweep.vector import FIELDS, Core, Evaluated
 
 Int64s = NDArray[np.int64]
@@ -324,22 +325,49 @@ class RegNetSweep:
         in, width, block), costed once per id, in stage order (a stage's input resolution is
         its predecessor's output)."""
         ids, new = self.firsts.lookup(stage | win << 9 | w << 26 | blk << 43)
-        made = {k: self._part(int(stage[k]), int(win[k]), int(w[k]), int(blk[k]), first=True)
-                for k in new[np.argsort(stage[new], kind="stable")].tolist()}  # fmt: skip
+        made: dict[int, Cost | None] = {}
+        for s in np.unique(stage[new]).tolist():  # in stage order
+            ks = new[stage[new] == s].tolist()
+            parts = [(int(win[k]), int(w[k]), int(blk[k])) for k in ks]
+            made.update(zip(ks, self._parts(s, parts, first=True), strict=True))
         self.first_costs.add([made[k] for k in new.tolist()])
         return ids
 
     def _repeat_ids(self, stage: Int64s, w: Int64s, blk: Int64s) -> Int64s:
         """Each stage's repeated block as a dense id of (stage index, width, block)."""
         ids, new = self.repeats.lookup(stage | w << 9 | blk << 26)
-        self.repeat_costs.add([self._part(int(stage[k]), int(w[k]), int(w[k]), int(blk[k]),
-                                          first=False) for k in new.tolist()])  # fmt: skip
+        made: dict[int, Cost | None] = {}
+        for s in np.unique(stage[new]).tolist():
+            ks = new[stage[new] == s].tolist()
+            parts = [(int(w[k]), int(w[k]), int(blk[k])) for k in ks]
+            made.update(zip(ks, self._parts(s, parts, first=False), strict=True))
+        self.repeat_costs.add([made[k] for k in new.tolist()])
         return ids
 
-    def _part(self, s: int, cin: int, width: int, blk: int, first: bool) -> Cost | None:
-        """Stage ``s``'s first block (with any transition) or its repeated block, planned as the
-        spec plans it; None for a part the schema or the graph refuses (the per-config path
-        reports it)."""
+    def _parts(self, s: int, parts: list[tuple[int, int, int]], first: bool) -> list[Cost | None]:
+        """Stage ``s``'s first blocks (with any transition) or repeated blocks, each (width in,
+        width, block id) planned as the spec plans it, then costed together (``stacked``:
+        blocks of one structure in one walk); None for a part the schema or the graph refuses
+        (the per-config path reports it)."""
+        planned = [self._plan(s, cin, width, blk, first) for cin, width, blk in parts]
+        known = [p for p in planned if p is not None]
+        costs = iter(block_costs([(call, x) for _, call, x in known]))
+        out: list[Cost | None] = []
+        for p in planned:
+            got = next(costs) if p is not None else None
+            if p is None or isinstance(got, GraphError) or got is None:
+                out.append(None)
+                continue
+            y = got[1]
+            if first and self.sizes.setdefault(s + 1, (y[1], y[2])) != (y[1], y[2]):
+                raise AssertionError(f"stage {s}: output {y}, not {self.sizes[s + 1]} as before")
+            out.append(p[0] + got[0])
+        return out
+
+    def _plan(
+        self, s: int, cin: int, width: int, blk: int, first: bool
+    ) -> tuple[Cost, BlockCall, Shape] | None:
+        """(transition cost, block, the block's input shape) of one part; None if refused."""
         params = self.block_params[blk]
         if params is None or (s if first else s + 1) not in self.sizes:
             return None
@@ -349,15 +377,12 @@ class RegNetSweep:
             sp = plan_stage(self.base.model_copy(update={"stages": (st,) * (s + 1)}), s, cin)
             if not first:
                 assert sp.repeat is not None  # depth 2
-                return block_cost(sp.repeat, (width, *self.sizes[s + 1]))[0]
+                return Cost(), sp.repeat, (width, *self.sizes[s + 1])
             x = (cin, *self.sizes[s])
             trans, y = part_cost(sp.transition, x, memo=False) if sp.transition else (Cost(), x)
-            block, y = block_cost(sp.first, y)
         except (ValidationError, GraphError):
             return None
-        if self.sizes.setdefault(s + 1, (y[1], y[2])) != (y[1], y[2]):
-            raise AssertionError(f"stage {s}: output {y}, not {self.sizes[s + 1]} as before")
-        return trans + block
+        return trans, sp.first, y
 
     def _head_ids(self, count: Int64s, width: Int64s) -> Int64s:
         """The head on each last stage's width (at its resolution), costed once per id."""
