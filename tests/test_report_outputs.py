@@ -186,3 +186,15 @@ def test_profile_sections() -> None:
     assert report.html_sections == ("profiles",)
     assert report.markdown_body()[0] == "## Counters and measurements"
     assert [p.match for p in c.profiles] == ["resnet20", "resnet20"]
+
+
+def test_to_text_keeps_every_column_of_a_table_wider_than_its_width() -> None:
+    from archprobe.report.terminal.render import Table, to_text
+
+    table = Table(title="wide")
+    for i in range(12):
+        table.add_column(f"column {i:02d} header", no_wrap=True)
+    table.add_row(*[f"value-{i:02d}-{'x' * 8}" for i in range(12)])
+    text = to_text(table, width=120)
+    assert all(f"value-{i:02d}-xxxxxxxx" in text for i in range(12))  # the last ones too
+    assert max(len(line) for line in text.splitlines()) > 120

@@ -194,8 +194,10 @@ def plain_lines(renderables: Iterable[RenderableType]) -> str:
 
 def to_text(renderable: Any, width: int = 120) -> str:
     """Render anything to text without colour (tables at their natural width, see
-    :class:`Table`; other text wrapped at ``width``)."""
+    :class:`Table`; other text wrapped at ``width``). Lines are not cropped at ``width``: a
+    table wider than it (the memory table of two models: 8 columns) kept only its first
+    columns in Markdown reports."""
     console = Console(width=width, file=io.StringIO(), color_system=None, emoji=False)
-    console.print(renderable)
+    console.print(renderable, crop=False)
     value = console.file.getvalue()  # type: ignore[attr-defined]
     return str(value)
