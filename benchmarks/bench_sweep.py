@@ -29,7 +29,6 @@ from pathlib import Path
 
 from archprobe.errors import SpecError
 from archprobe.graph.ops import GraphError
-from archprobe.sweep import generated
 from archprobe.sweep.configs import Generation, make_spec
 from archprobe.sweep.draws import batches
 from archprobe.sweep.fast import spec_cost
@@ -120,7 +119,7 @@ def _warm(sweep: SweepSpec, draws: int) -> None:
     RegNet sweep: its distinct stages, ~60k at 400 MF, are walked once, ~0.5 ms each, the first
     time they are drawn), arrays alone and with the accepted rows' specs (make_spec)."""
     gen = Generation(sweep)
-    staged = generated.evaluator(sweep)
+    staged = gen.staged  # the evaluator whose caches the cold pass fills
     assert staged is not None
     stream = batches(sweep, 65_536)
     cols = [next(stream) for _ in range(max(1, draws // 65_536))]

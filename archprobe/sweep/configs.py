@@ -181,6 +181,7 @@ class Generation:
         self.keys: set[int] = set()  # 64 bits of each key: 8 bytes a config, not a string
         self.target = target_of(sweep) if sweep.solve else 0
         self.limit = max(MIN_TRIES, TRIES_PER_CONFIG * (sweep.n or 0))
+        self.staged = generated.evaluator(sweep) if sweep.solve is None else None
 
     def __iter__(self) -> Iterator[list[Config]]:
         with frozen_survivors() as freeze:
@@ -202,9 +203,8 @@ class Generation:
 
     def evaluate(self, cols: list[Column]) -> tuple[Evaluated, dict[int, tuple[Any, ...]]]:
         solve = self.sweep.solve
-        staged = generated.evaluator(self.sweep) if solve is None else None
-        if staged is not None:  # generator axes (regnet.*): costed by stage on arrays
-            ev = staged.evaluate(cols)
+        if self.staged is not None:  # generator axes (regnet.*): costed by stage on arrays
+            ev = self.staged.evaluate(cols)
             ev.scalar = self._accept(ev) | (ev.scalar if ev.scalar is not None else False)
         elif solve is not None and not solve.per_stage:
             ev = solve_batch(self.cores, cols, self.target)

@@ -72,19 +72,9 @@ def _interval(name: str) -> bool:
 
 
 def evaluator(sweep: SweepSpec) -> RegNetSweep | None:
-    """The batched evaluator of ``sweep`` (one per sweep object, cached), or None when its
-    axes are not all ``regnet.*`` parameters of a plain RegNet base."""
-    hit = _EVALUATORS.get(id(sweep))
-    if hit is not None and hit[0] is sweep:
-        return hit[1]
-    made = RegNetSweep.of(sweep)
-    if len(_EVALUATORS) >= 8:
-        _EVALUATORS.clear()
-    _EVALUATORS[id(sweep)] = (sweep, made)
-    return made
-
-
-_EVALUATORS: dict[int, tuple[SweepSpec, RegNetSweep | None]] = {}
+    """A batched evaluator of ``sweep`` (its caches carry over between the batches it is given),
+    or None when its axes are not all ``regnet.*`` parameters of a plain RegNet base."""
+    return RegNetSweep.of(sweep)
 
 
 def _batchable(sweep: SweepSpec) -> bool:
