@@ -15,7 +15,8 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from archprobe.spec.loader import validate
 from archprobe.spec.merge import set_path
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep import generated
+from archprobe.sweep.accepted import METRICS, Accepted, Config, ConfigText
 from archprobe.sweep.draws import Column, batches
 from archprobe.sweep.fast import SpecCost, spec_cost
 from archprobe.sweep.solve import metric, solve_width, with_width
@@ -46,39 +48,6 @@ from archprobe.sweep.vsolve import solve_batch
 MIN_TRIES = 10_000
 TRIES_PER_CONFIG = 200  # random mode: draws per wanted config before giving up
 BATCH = 4096
-METRICS = ("params", "macs", "acts")
-
-
-@dataclass(frozen=True)
-class Config:
-    """One accepted configuration: its axis values, analytic metrics and store key; its spec is
-    built on first use."""
-
-    index: int
-    values: dict[str, Any]
-    metrics: dict[str, int]
-    key: str
-    draw: int = 0  # the draw it came from: its spec is named <sweep>-<draw>
-    core: Core | None = field(default=None, repr=False, compare=False)
-    depths: tuple[tuple[int, int], ...] = ()  # (stage, depth) of the swept depths
-    width: int | None = None  # the solved width per group (uniform solve)
-    built: ArchSpec | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def spec(self) -> ArchSpec:
-        if self.built is not None:
-            return self.built
-        assert self.core is not None and self.core.spec is not None
-        spec = self.core.spec
-        stages = list(spec.stages)
-        for s, d in self.depths:
-            stages[s] = stages[s].model_copy(update={"depth": d})
-        name = f"{spec.name.removesuffix('-core')}-{self.draw}"  # the core is <sweep>-core
-        spec = spec.model_copy(update={"name": name, "stages": tuple(stages)})
-        if self.width is not None:
-            spec = with_width(spec, int(getattr(spec.block, "groups", 1)), self.width)
-        object.__setattr__(self, "built", spec)
-        return spec
 
 
 def make_spec(
@@ -182,12 +151,14 @@ class Generation:
         self.target = target_of(sweep) if sweep.solve else 0
         self.limit = max(MIN_TRIES, TRIES_PER_CONFIG * (sweep.n or 0))
         self.staged = generated.evaluator(sweep) if sweep.solve is None else None
+        uniform = sweep.solve is not None and not sweep.solve.per_stage
+        self.text = ConfigText([a.key for a in sweep.axes], uniform)
 
-    def __iter__(self) -> Iterator[list[Config]]:
+    def __iter__(self) -> Iterator[Accepted]:
         with frozen_survivors() as freeze:
             yield from self._batches(freeze)
 
-    def _batches(self, freeze: Callable[[], None]) -> Iterator[list[Config]]:
+    def _batches(self, freeze: Callable[[], None]) -> Iterator[Accepted]:
         random_mode = self.sweep.mode == "random"
         for cols in batches(self.sweep, self.size):
             if random_mode:
@@ -240,25 +211,14 @@ class Generation:
             ok &= (m >= lo if lo is not None else True) & (m <= hi if hi is not None else True)
         return ok
 
-    def _batch(self, cols: list[Column]) -> list[Config]:
+    def _batch(self, cols: list[Column]) -> Accepted:
         ev, scalar = self.evaluate(cols)
         accepted = self._accept(ev)
-        rows = np.flatnonzero(accepted)
-        keys = self._keys(ev, cols, rows, scalar)
-        made = self._made(ev, cols, rows)
-        out: list[Config] = []
-        wanted = self.sweep.n if self.sweep.mode == "random" else None
-        last = len(ev.valid) - 1
-        for j, (i, key) in enumerate(zip(rows.tolist(), keys, strict=True)):
-            short = int(key[:16], 16)
-            if short in self.keys:
-                self.tally.duplicates += 1
-                continue
-            self.keys.add(short)
-            out.append(self._config(made, j, i, key, scalar.get(i)))
-            if wanted is not None and self.accepted >= wanted:
-                last = i
-                break
+        kept, keys, last = self._collect(ev, cols, np.flatnonzero(accepted), scalar)
+        stages = list(self.cores.depths.values())
+        out = Accepted(self.accepted, self.tally.drawn, cols, np.array(kept, dtype=np.int64),
+                       keys, ev, scalar, stages, self.text)  # fmt: skip
+        self.accepted += len(kept)
         n = last + 1
         invalid = np.flatnonzero(~ev.valid[:n])
         first = [self._invalid(cols, int(invalid[0]), ev)] if len(invalid) else []
@@ -266,20 +226,31 @@ class Generation:
         self.tally.rejected += int((ev.valid[:n] & ~accepted[:n]).sum())
         return out
 
-    def _made(self, ev: Evaluated, cols: list[Column], rows: Any) -> dict[str, list[Any]]:
-        """Per accepted row, as Python lists: values, metrics, depths, solved width, core."""
-        keys = [c.axis.key for c in cols]
-        picked = [[c.table[k] for k in c.codes[rows].tolist()] for c in cols]
-        stages = list(self.cores.depths.values())
-        depth_rows = ev.depths[rows].tolist()
-        return {
-            "values": [dict(zip(keys, v, strict=True)) for v in zip(*picked, strict=True)],
-            "metrics": [dict(zip(METRICS, m, strict=True)) for m in
-                        ev.totals[rows][:, [FIELDS.index(k) for k in METRICS]].tolist()],
-            "depths": [tuple(zip(stages, d, strict=True)) for d in depth_rows],
-            "width": [None] * len(rows) if ev.solved is None else ev.solved[rows].tolist(),
-            "core": [ev.cores[u] for u in ev.core_of[rows].tolist()],
-        }  # fmt: skip
+    def _collect(
+        self, ev: Evaluated, cols: list[Column], rows: Any, scalar: dict[int, tuple[Any, ...]]
+    ) -> tuple[list[int], list[str], int]:
+        """The accepted ``rows`` whose keys are new, their keys, and the last row looked at. A
+        random sweep keys its rows a slice at a time, sized by how many configs are still
+        wanted (an eighth more for duplicates): the batch that reaches ``n`` would otherwise key
+        every accepted row, then drop those past ``n``."""
+        need = (self.sweep.n or 0) - self.accepted if self.sweep.mode == "random" else None
+        kept: list[int] = []
+        keys: list[str] = []
+        start = 0
+        while start < len(rows):
+            size = len(rows) if need is None else max(256, (need - len(kept)) * 9 // 8)
+            part, start = rows[start : start + size], start + size
+            for i, key in zip(part.tolist(), self._keys(ev, cols, part, scalar), strict=True):
+                short = int(key[:16], 16)
+                if short in self.keys:
+                    self.tally.duplicates += 1
+                    continue
+                self.keys.add(short)
+                kept.append(i)
+                keys.append(key)
+                if len(kept) == need:
+                    return kept, keys, i
+        return kept, keys, len(ev.valid) - 1
 
     def _invalid(self, cols: list[Column], i: int, ev: Evaluated) -> str:
         values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
@@ -290,21 +261,24 @@ class Generation:
     ) -> list[str]:
         """Store keys of ``rows``: from each core's template, or the per-config spec."""
         keys = [""] * len(rows)
-        slots = [ev.depths[rows, k].astype(str).tolist() for k in range(ev.depths.shape[1])]
-        if ev.solved is not None:
-            slots.append(ev.solved[rows].astype(str).tolist())
-        vector = np.flatnonzero([i not in scalar for i in rows.tolist()])
+        if scalar:  # rows the per-config path settled: keyed from their specs, below
+            vector = np.flatnonzero([i not in scalar for i in rows.tolist()])
+        else:
+            vector = np.arange(len(rows))
         cores = ev.core_of[rows[vector]]
         order = np.argsort(cores, kind="stable")  # rows of one core together, in row order
-        starts = np.flatnonzero(np.diff(cores[order], prepend=-1))
-        for where in np.split(vector[order], starts[1:]) if len(vector) else []:
-            at = where.tolist()
-            made = self._template(ev.cores[int(ev.core_of[rows[at[0]]])]).keys(
-                len(at), [[column[j] for j in at] for column in slots]
-            )
-            for j, key in zip(at, made, strict=True):
-                keys[j] = key
-        for j, i in enumerate(rows.tolist()):
+        at, cores = rows[vector[order]], cores[order]
+        slots = [list(map(str, ev.depths[at, k].tolist())) for k in range(ev.depths.shape[1])]
+        if ev.solved is not None:
+            slots.append(list(map(str, ev.solved[at].tolist())))
+        bounds = [*np.flatnonzero(np.diff(cores, prepend=-1)).tolist(), len(at)]
+        made: list[str] = []
+        for a, b in pairwise(bounds):
+            template = self._template(ev.cores[int(cores[a])])
+            made += template.keys([column[a:b] for column in slots], b - a)
+        for j, key in zip(vector[order].tolist(), made, strict=True):
+            keys[j] = key
+        for j, i in enumerate(rows.tolist() if scalar else ()):
             if i in scalar:
                 keys[j] = config_key(scalar[i][0], self.sweep)
         return keys
@@ -319,19 +293,6 @@ class Generation:
             core.memo["template"] = KeyTemplate.of(data, self.sweep)
         template: KeyTemplate = core.memo["template"]
         return template
-
-    def _config(
-        self, made: dict[str, list[Any]], j: int, i: int, key: str, scalar: tuple[Any, ...] | None
-    ) -> Config:
-        index, self.accepted = self.accepted, self.accepted + 1
-        m = made["metrics"][j]
-        if scalar is not None:
-            return Config(index, scalar[1], m, key, built=scalar[0])
-        values, width = made["values"][j], made["width"][j]
-        if width is not None:
-            values["block.width_per_group"] = width
-        draw = self.tally.drawn + i
-        return Config(index, values, m, key, draw, made["core"][j], made["depths"][j], width)
 
 
 @contextmanager
@@ -380,7 +341,7 @@ def generate(sweep: SweepSpec) -> tuple[list[Config], Tally]:
         SpecError: when no config survives, saying why (invalid specs or constraints).
     """
     gen = Generation(sweep)
-    out = [c for batch in gen for c in batch]
+    out = [c for batch in gen for c in batch.configs()]
     if not out:
         raise nothing(sweep, gen.tally)
     return out, gen.tally

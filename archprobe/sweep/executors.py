@@ -29,7 +29,7 @@ from typing import Any
 
 from archprobe.errors import ArchprobeError
 from archprobe.spec.schema import ArchSpec
-from archprobe.sweep.configs import Config
+from archprobe.sweep.accepted import Config
 
 Measure = Callable[[ArchSpec, tuple[str, ...], dict[str, Any]], dict[str, Any]]
 Results = Generator[tuple[Config, dict[str, Any]], None, None]

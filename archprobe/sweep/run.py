@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from archprobe.spec.schema import ArchSpec
-from archprobe.sweep.configs import BATCH, Config, Generation, Tally, no_gc, nothing
+from archprobe.sweep.accepted import Config
+from archprobe.sweep.configs import BATCH, Generation, Tally, no_gc, nothing
 from archprobe.sweep.draws import check_size, grid_size
 from archprobe.sweep.executors import Job, Measure, choose_executor
 from archprobe.sweep.spec import SweepSpec, load_sweep
@@ -150,15 +151,15 @@ def run_sweep(
     store = Store(db)
     try:
         store.find_corrupt()  # a resumed run measures damaged rows again (the CLI says so)
-        for configs in gen:
-            seen += len(configs)
+        for accepted in gen:
+            seen += len(accepted)
             if measured:
                 job = Job(measure or measure_config, spec.measure, spec.settings)
-                done += _measure(spec, store, configs, (job, run, workers, address),
-                                 progress, (seen - len(configs) + done, total))  # fmt: skip
+                done += _measure(spec, store, accepted.configs(), (job, run, workers, address),
+                                 progress, (seen - len(accepted) + done, total))  # fmt: skip
             else:
                 with no_gc():  # rows make no cycles; the collector would rescan every core
-                    done += store.add_new([_row(spec, c, None) for c in configs])
+                    done += store.insert(accepted.records(spec.name, time.time()))
                 if progress:
                     progress(seen, total)
     finally:

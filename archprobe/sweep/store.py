@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS results (
     params INTEGER, macs INTEGER, acts INTEGER, measured TEXT, created REAL
 )"""
 COLUMNS = ("key", "sweep", "idx", "config", "params", "macs", "acts", "measured", "created")
+# json.dumps(..., sort_keys=True) makes an encoder per call: a fifth of storing a row (measured)
+SORTED_JSON = json.JSONEncoder(sort_keys=True)
 NEW_DB = "give the .db file `archprobe sweep run` wrote, or a new --db path"
 
 
@@ -228,28 +230,26 @@ class Store:
                 f"SELECT key FROM results WHERE key IN ({marks})", chunk))  # fmt: skip
         return found - self._corrupt_seen  # met by keys() or rows(): to be redone
 
-    def add_new(self, rows: Iterable[dict[str, Any]]) -> int:
-        """:meth:`add` in one transaction; returns how many rows were new (not already stored
-        intact: a corrupt row replaced counts as new)."""
-        return self.add(rows)
-
     def rows(self) -> list[dict[str, Any]]:
         """Every intact row; the keys of corrupt ones are in :attr:`corrupt` afterwards."""
         return [row for row, _ in self._records() if row is not None]
 
     def add(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Insert rows (dicts with the row fields); intact existing keys are kept, corrupt ones
-        (met by :meth:`keys`, :meth:`rows` or :meth:`find_corrupt`) replaced, then commit.
-        Returns how many rows were inserted."""
+        """Insert rows (dicts with the row fields): :meth:`insert` of their records."""
         now = time.time()
-        records = [
+        return self.insert([
             (
-                r["key"], r["sweep"], r["idx"], _SORTED_JSON.encode(r["config"]),
+                r["key"], r["sweep"], r["idx"], SORTED_JSON.encode(r["config"]),
                 r["params"], r["macs"], r["acts"],
                 json.dumps(r["measured"]) if r.get("measured") is not None else None, now,
             )
             for r in rows
-        ]  # fmt: skip
+        ])  # fmt: skip
+
+    def insert(self, records: list[tuple[Any, ...]]) -> int:
+        """Insert records (values of :data:`COLUMNS`, config and measured as JSON text); intact
+        existing keys are kept, corrupt ones (met by :meth:`keys`, :meth:`rows` or
+        :meth:`find_corrupt`) replaced, then commit. Returns how many rows were inserted."""
         redo = [(rec[0],) for rec in records if rec[0] in self._corrupt_seen]
         with _sqlite_errors(self.path):
             self.db.executemany("DELETE FROM results WHERE key = ?", redo)
@@ -264,7 +264,3 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
-
-
-# json.dumps(..., sort_keys=True) makes an encoder per call: a fifth of storing a row (measured)
-_SORTED_JSON = json.JSONEncoder(sort_keys=True)

@@ -1,0 +1,97 @@
+"""A batch's store records, written from its columns, are its configs' rows (sweep/accepted.py).
+
+The records' config JSON is checked byte for byte against the standard library's
+``json.dumps(values, sort_keys=True)`` of each config's values; keys, indices and metrics against
+the configs themselves, which tests/sweep/test_vector.py checks against the per-config graph walk.
+A random sweep's last batch keys only what it needs: whatever the batch size, the same configs and
+the same tally come out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from archprobe.sweep.configs import Generation
+from archprobe.sweep.run import run_sweep
+from archprobe.sweep.spec import SweepSpec, load_sweep
+
+SWEEPS = Path(__file__).resolve().parents[2] / "specs" / "sweeps"
+FILES = sorted(p.name for p in SWEEPS.glob("*.yaml"))
+# Strings, a mapping or null, a sampled float, a key with braces to escape in a format string:
+# values whose JSON is not just digits.
+MIXED = """sweep: mixed
+base: resnet50
+mode: random
+seed: 3
+n: 120
+axes:
+  stages.0.depth: {int: [1, 3]}
+  block.stride_on: ["1x1", "3x3"]
+  block.se: [null, {ratio: 0.25}, {ratio: 0.0625}]
+  head.dropout: {float: [0.0, 0.5]}
+"""
+
+
+def _mixed(tmp: Path) -> SweepSpec:
+    (tmp / "mixed.yaml").write_text(MIXED, encoding="utf-8")
+    return load_sweep(tmp / "mixed.yaml")
+
+
+def _check_records(sweep: SweepSpec) -> int:
+    checked = 0
+    for batch in Generation(sweep, 97):
+        configs = batch.configs()
+        records = batch.records(sweep.name, 1.5)
+        assert len(records) == len(configs) == len(batch)
+        for config, rec in zip(configs, records, strict=True):
+            assert rec[3] == json.dumps(config.values, sort_keys=True)
+            assert rec[:3] == (config.key, sweep.name, config.index)
+            assert rec[4:] == (*(config.metrics[k] for k in ("params", "macs", "acts")), None, 1.5)
+            checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_records_are_the_configs_rows(name: str) -> None:
+    sweep = load_sweep(SWEEPS / name)
+    if sweep.mode == "random":
+        sweep = dataclasses.replace(sweep, n=min(sweep.n or 0, 150))
+    assert _check_records(sweep) > 0
+
+
+def test_records_of_strings_mappings_and_floats(tmp_path: Path) -> None:
+    sweep = _mixed(tmp_path)
+    assert _check_records(sweep) == sweep.n
+    braced = dataclasses.replace(
+        sweep, axes=[dataclasses.replace(a, key="{" + a.key + "}") for a in sweep.axes]
+    )
+    assert _check_records(braced) == sweep.n
+
+
+def test_a_run_stores_what_the_configs_say(tmp_path: Path) -> None:
+    sweep = dataclasses.replace(load_sweep(SWEEPS / "resnext_random_solved.yaml"), n=60)
+    configs = [c for batch in Generation(sweep, 64) for c in batch]
+    run_sweep(sweep, tmp_path / "s.db", batch=64)
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        stored = db.execute("SELECT key, idx, config, macs FROM results ORDER BY idx").fetchall()
+    assert [(c.key, c.index, c.values, c.metrics["macs"]) for c in configs] == [
+        (k, i, json.loads(v), m) for k, i, v, m in stored
+    ]
+    assert all("block.width_per_group" in c.values for c in configs)
+
+
+@pytest.mark.parametrize("name", ["resnext_random.yaml", "regnetx_400mf.yaml"])
+def test_the_batch_size_changes_neither_configs_nor_tally(name: str) -> None:
+    """Batches of 7 never cut the accepted rows; 5,000 cut them to what is still wanted."""
+    sweep = load_sweep(SWEEPS / name)
+    runs = []
+    for size in (7, 300, 5000):
+        gen = Generation(sweep, size)
+        keys = [c.key for batch in gen for c in batch]
+        runs.append((keys, dataclasses.astuple(gen.tally)))
+    assert runs[0] == runs[1] == runs[2] and len(runs[0][0]) == sweep.n
