@@ -17,6 +17,7 @@ from archprobe.blocks.base import (
     register_stem,
 )
 from archprobe.blocks.conv_norm_act import conv_norm_act, squeeze_excitation
+from archprobe.graph.cost import branch, rounded, some
 from archprobe.graph.nodes import Node, OpNode, Residual, Seq
 from archprobe.graph.op import GraphError
 from archprobe.graph.ops import ReLU
@@ -78,7 +79,7 @@ class RegNetBottleneckParams(BlockParams):
 def _groups(w_b: int, group_width: int) -> int:
     """Groups of the 3x3: w_b // g (torchvision), which must divide w_b."""
     groups = w_b // group_width
-    if groups < 1 or w_b % groups:
+    if some(groups < 1) or some(w_b % groups != 0):
         raise GraphError(
             f"the bottleneck width {w_b} is not a multiple of group_width {group_width}; "
             "`regnet:` makes them compatible, or set a group width dividing it"
@@ -87,8 +88,8 @@ def _groups(w_b: int, group_width: int) -> int:
 
 
 def _squeeze(se_ratio: float, cin: int) -> int:
-    squeeze = round(se_ratio * cin)
-    if squeeze < 1:
+    squeeze = rounded(se_ratio * cin)
+    if some(squeeze < 1):
         raise GraphError(f"se_ratio {se_ratio} leaves round({se_ratio} * {cin}) = 0 channels")
     return squeeze
 
@@ -102,7 +103,7 @@ class RegNetBottleneck:
     @staticmethod
     def expand(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
         assert isinstance(p, RegNetBottleneckParams)
-        w_b = round(cout * p.bottleneck_ratio)  # torchvision int(round(w · b))
+        w_b = rounded(cout * p.bottleneck_ratio)  # torchvision int(round(w · b))
         layers: list[Node] = [
             conv_norm_act("a", cin, w_b, 1),
             conv_norm_act("b", w_b, w_b, 3, stride, _groups(w_b, p.group_width)),
@@ -114,6 +115,6 @@ class RegNetBottleneck:
         layers.append(conv_norm_act("c", w_b, cout, 1, act="none"))
         # A projection "if shape changes" (torchvision), without activation: proj.0, proj.1.
         proj = conv_norm_act("proj", cin, cout, 1, stride, act="none")
-        shortcut = proj if cin != cout or stride != 1 else None
+        shortcut = proj if branch(cin != cout) or stride != 1 else None
         post = (OpNode("activation", ReLU()),)  # nn.ReLU(inplace=True) after the add
         return Residual(name, (Seq("f", tuple(layers)),), shortcut, post)

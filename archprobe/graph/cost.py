@@ -17,6 +17,26 @@ def some(cond: object) -> bool:
     return bool(cond.any())  # type: ignore[attr-defined]
 
 
+def branch(cond: object) -> bool:
+    """A condition a graph's *structure* depends on (whether a block has a projection): a bool,
+    or an array of equal bools where a sweep expands many blocks of one structure at once
+    (``sweep/stacked.py``). ValueError where the entries differ: those blocks are expanded one
+    by one."""
+    if cond.__class__ is bool:
+        return cond
+    first = bool(cond.flat[0])  # type: ignore[attr-defined]
+    if some(cond != first):
+        raise ValueError("a structural condition differs between stacked blocks")
+    return first
+
+
+def rounded(x: float) -> int:
+    """``round(x)`` (half to even) as an integer; elementwise, to int64, on an array."""
+    if isinstance(x, float | int):
+        return round(x)
+    return x.round().astype("int64")  # an ndarray (typed as float for the scalar callers)
+
+
 def differ(a: Shape, b: Shape) -> bool:
     """Whether two shapes differ (in any config, where their sizes are arrays)."""
     try:

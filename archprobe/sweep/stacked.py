@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from archprobe.blocks import get_block
 from archprobe.errors import ArchprobeError, SpecError
 from archprobe.graph.cost import Cost, Shape
 from archprobe.graph.facts import Leaf
@@ -102,10 +103,6 @@ def stack(objs: Sequence[Any]) -> Any:
     return out
 
 
-def _entry(value: Any, i: int) -> int:
-    return int(value[i]) if isinstance(value, np.ndarray) else int(value)
-
-
 def walk_stacked(nodes: Sequence[Node], shapes: Sequence[Shape]) -> list[tuple[Cost, Shape]]:
     """(cost, output shape) of each node on its input shape, in one walk of the stacked tree.
 
@@ -113,13 +110,52 @@ def walk_stacked(nodes: Sequence[Node], shapes: Sequence[Shape]) -> list[tuple[C
         GraphError, TypeError, ValueError: a shape rule rejects an entry, or a rule branches on
             a value that differs within the group (the caller walks each block instead).
     """
+    return _walk(stack(list(nodes)), shapes)
+
+
+def _walk(node: Node, shapes: Sequence[Shape]) -> list[tuple[Cost, Shape]]:
+    """:func:`walk_stacked` of a tree already stacked (``node``) on the blocks' input shapes."""
     leaves: list[Leaf] = []
-    y = walk_seq((stack(list(nodes)),), stack(list(shapes)), "", leaves)
-    total = Cost.total(leaf.cost for leaf in leaves)
-    return [
-        (Cost(*(_entry(v, i) for v in total)), tuple(_entry(v, i) for v in y))  # type: ignore[misc]
-        for i in range(len(nodes))
-    ]
+    y = walk_seq((node,), stack(list(shapes)), "", leaves)
+    n = len(shapes)
+    costs = zip(*(_entries(v, n) for v in Cost.total(leaf.cost for leaf in leaves)), strict=True)
+    outs = zip(*(_entries(v, n) for v in y), strict=True)
+    return [(Cost(*c), s) for c, s in zip(costs, outs, strict=True)]
+
+
+def _entries(value: Any, n: int) -> list[int]:
+    """A stacked result's ``n`` entries as Python ints (a scalar: the same for every entry).
+
+    Raises:
+        TypeError: a value that is not an integer (a rule left integer arithmetic)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iu":
+            raise TypeError(f"a stacked count of type {value.dtype}")
+        return list(np.broadcast_to(value, (n,)).tolist())
+    if not isinstance(value, int | np.integer):
+        raise TypeError(f"a stacked count of type {type(value).__name__}")
+    return [int(value)] * n
+
+
+def expand_once(calls: Sequence[BlockCall]) -> Node:
+    """One tree standing for the blocks ``calls`` (one part type and stride): the part's own
+    ``expand`` run once, with the integers that differ between the calls (widths, groups, the
+    shape arguments) as int64 arrays, so N blocks are neither expanded nor stacked one by one.
+    Names come from the first call (costs do not depend on them).
+
+    Raises:
+        Mismatch, GraphError, TypeError, ValueError: the calls differ in something but integers,
+            an entry is refused, or the part's code cannot take arrays (it compares or branches
+            on a value that differs); the caller then expands each block.
+    """
+    first = calls[0]
+    if any(c.stride != first.stride or type(c.params) is not type(first.params) for c in calls):
+        raise Mismatch("stride or part type")
+    model = type(first.params)
+    fields = {name: stack([getattr(c.params, name) for c in calls]) for name in model.model_fields}
+    params = model.model_construct(**fields)  # checked when each call's params were validated
+    cin, cout = stack([c.cin for c in calls]), stack([c.cout for c in calls])
+    return get_block(params.type).expand(params, cin, cout, first.stride, first.scope[-1:])
 
 
 def _single(call: BlockCall, x: Shape) -> Outcome:
@@ -147,23 +183,43 @@ def proxy(call: BlockCall, x: Shape) -> Hashable:
 
 def _costs(calls: list[tuple[BlockCall, Shape]]) -> dict[tuple[BlockCall, Shape], Outcome]:
     out: list[Outcome | None] = [_MEMO.get(key) for key in calls]
-    groups: dict[Hashable, list[tuple[int, Node, Shape]]] = {}
+    groups: dict[Hashable, list[int]] = {}
     for i, (call, x) in enumerate(calls):
-        if out[i] is not None:
-            continue
-        try:
-            node = call.node()
-        except GraphError as exc:
-            out[i] = exc
-            continue
-        groups.setdefault(proxy(call, x), []).append((i, node, x))
+        if out[i] is None:
+            groups.setdefault(proxy(call, x), []).append(i)
     for members in groups.values():
-        _group(members, calls, out, refine=True)
+        if len(members) < MIN_GROUP or not _once(members, calls, out):
+            _each(members, calls, out)
     if len(_MEMO) >= MAX_MEMO:
         _MEMO.clear()
     done = {key: o for key, o in zip(calls, out, strict=True) if o is not None}  # every one set
     _MEMO.update(done)
     return done
+
+
+def _once(members: list[int], calls: list[tuple[BlockCall, Shape]], out: list[Outcome | None]
+          ) -> bool:  # fmt: skip
+    """Cost a group with its block expanded once (:func:`expand_once`); False where it cannot."""
+    try:
+        costs = _walk(expand_once([calls[i][0] for i in members]), [calls[i][1] for i in members])
+    except (Mismatch, GraphError, TypeError, ValueError):
+        return False
+    for i, result in zip(members, costs, strict=True):
+        out[i] = result
+    return True
+
+
+def _each(members: list[int], calls: list[tuple[BlockCall, Shape]], out: list[Outcome | None]
+          ) -> None:  # fmt: skip
+    """Cost a group block by block: each expanded, then stacked where their trees allow."""
+    expanded: list[Member] = []
+    for i in members:
+        call, x = calls[i]
+        try:
+            expanded.append((i, call.node(), x))
+        except GraphError as exc:
+            out[i] = exc
+    _group(expanded, calls, out, refine=True)
 
 
 Member = tuple[int, Node, Shape]

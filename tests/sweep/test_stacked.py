@@ -9,6 +9,7 @@ must actually run (not only its per-block fallback) on the spaces it is for.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from archprobe.errors import ArchprobeError, SpecError
 from archprobe.graph.cost import Cost, Shape
 from archprobe.graph.nodes import Node
 from archprobe.graph.ops import GraphError
-from archprobe.spec.expand import expand
+from archprobe.spec import list_specs, load_spec
+from archprobe.spec.expand import BlockCall, expand
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep import stacked
 from archprobe.sweep.configs import make_spec
@@ -31,6 +33,8 @@ SWEEPS = Path(__file__).resolve().parents[2] / "specs" / "sweeps"
 FILES = sorted(p.name for p in SWEEPS.glob("*.yaml"))
 DRAWS = 1000
 STACKED = {"resnext_random.yaml", "resnext_random_solved.yaml", "regnetx_400mf.yaml"}
+CATALOG = [e.name for e in list_specs()]
+REFUSED = (stacked.Mismatch, GraphError, TypeError, ValueError)  # expand_once cannot: fallback
 
 
 def _specs(name: str) -> list[ArchSpec]:
@@ -50,14 +54,14 @@ def _specs(name: str) -> list[ArchSpec]:
 def test_stacked_costs_equal_the_graph_walk(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stacked, "_MEMO", {})  # no costs carried over from other tests
     walked: list[int] = []
-    real = stacked.walk_stacked
+    real = stacked._walk
 
-    def counted(nodes: Sequence[Node], shapes: Sequence[Shape]) -> Any:
-        out = real(nodes, shapes)
-        walked.append(len(nodes))
+    def counted(node: Node, shapes: Sequence[Shape]) -> Any:
+        out = real(node, shapes)
+        walked.append(len(shapes))
         return out
 
-    monkeypatch.setattr(stacked, "walk_stacked", counted)
+    monkeypatch.setattr(stacked, "_walk", counted)
     specs = _specs(name)
     got = stacked.spec_costs(specs)
     assert len(got) == len(specs) > 0
@@ -98,3 +102,49 @@ def test_stacked_walk_equals_each_block_walk() -> None:
     assert got == [
         stacked.part_cost(n, x, memo=False) for n, (_, x) in zip(nodes, calls, strict=True)
     ]
+
+
+def _calls(spec: ArchSpec) -> list[tuple[BlockCall, Shape]]:
+    """Every stage's first and repeated block of ``spec`` with its input shape."""
+    p = stacked.plan(spec)
+    _, x = stacked.part_cost(p.stem, (spec.input.channels, spec.input.size, spec.input.size))
+    out = []
+    for stage in p.stages:
+        if stage.transition:
+            _, x = stacked.part_cost(stage.transition, x, memo=False)
+        for call in (stage.first, stage.repeat):
+            if call is not None:
+                out.append((call, x))
+                _, x = stacked.part_cost(call.node(), x, memo=False)
+    return out
+
+
+def _widened(call: BlockCall, x: Shape, k: int) -> tuple[BlockCall, Shape]:
+    return dataclasses.replace(call, cin=call.cin * k, cout=call.cout * k), (x[0] * k, *x[1:])
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_a_block_expanded_once_with_arrays_equals_each_block(name: str) -> None:
+    """Every catalog block, at 1-4x its widths: where ``expand_once`` takes the arrays, each
+    entry's cost and shape is its own expansion's, and no entry its own expansion refuses is
+    accepted; where it cannot, it refuses (the per-block path then runs)."""
+    for call, x in _calls(load_spec(name)):
+        group = [_widened(call, x, k) for k in (1, 2, 3, 4)]
+        try:
+            want: list[object] = [stacked.part_cost(c.node(), y, memo=False) for c, y in group]
+        except GraphError:
+            want = []  # some entry is refused: the array path must refuse the group too
+        try:
+            got = stacked._walk(stacked.expand_once([c for c, _ in group]), [y for _, y in group])
+        except REFUSED:
+            continue
+        assert got == want, (name, call.scope)
+
+
+def test_regnet_blocks_are_expanded_once() -> None:
+    """The RegNet sweep's blocks take the array path (the cold sweep's cost is this path)."""
+    for call, x in _calls(load_spec("regnet_x_400mf")) + _calls(load_spec("regnet_y_400mf")):
+        group = [_widened(call, x, k) for k in (1, 2, 4, 8)]
+        node = stacked.expand_once([c for c, _ in group])
+        got = stacked._walk(node, [y for _, y in group])
+        assert got == [stacked.part_cost(c.node(), y, memo=False) for c, y in group]

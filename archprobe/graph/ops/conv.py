@@ -96,12 +96,17 @@ class Conv(Op):
     bias: bool = False
 
     def __post_init__(self) -> None:
-        if min(self.cin, self.cout, self.kernel, self.stride, self.groups) < 1:
+        sizes = (self.cin, self.cout, self.kernel, self.stride, self.groups)
+        try:
+            small = min(sizes) < 1
+        except ValueError:  # arrays (blocks expanded together, sweep/stacked.py): any entry
+            small = any(some(v < 1) for v in sizes)
+        if small:
             raise GraphError(
                 f"conv {self.cin}->{self.cout} k={self.kernel} s={self.stride} g={self.groups}: "
                 "every size must be at least 1"
             )
-        if self.cin % self.groups or self.cout % self.groups:
+        if some(self.cin % self.groups != 0) or some(self.cout % self.groups != 0):
             raise GraphError(
                 f"conv {self.cin}->{self.cout}: groups={self.groups} must divide both widths"
             )
