@@ -9,6 +9,7 @@ issue 16, start-up: typer's option coercion alone costs more than the target all
 from __future__ import annotations
 
 import sys
+import types
 from typing import Any
 
 __all__ = ["app", "main"]
@@ -46,9 +47,23 @@ def _check_plugins() -> None:
 
 
 def __getattr__(name: str) -> Any:
-    # ``from archprobe.cli import app`` without importing typer for ``main``'s stored views
+    # ``from archprobe.cli import app`` imports typer on first use, not for ``main``'s views
     if name == "app":
         from archprobe.cli.app import app as typer_app
 
         return typer_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """This package's module class: the import system binds a loaded submodule on its package
+    (``archprobe.cli.app`` = the module), which would hide the typer ``app`` that this package
+    has always exported under the same name; the attribute stays the typer app."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "app" and isinstance(value, types.ModuleType):
+            value = value.app
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -61,6 +61,7 @@ NOT_STORED = [
     ["compare", "resnet18", "nosuch"],  # not found, exit 1
     ["compare", "resnet18", "resnet34", "--dtype", "fp8"],  # a bad value, exit 2
     ["compare", "resnet18", "resnet34", "--plain=1"],
+    ["compare", "resnet18", "resnet34", "--min-time", "-1"],  # read, but typer refuses it
     ["compare", "resnet18", "resnet34", "--batch"],  # a value missing
     ["compare", "-h"],
 ]
@@ -141,6 +142,9 @@ READ = {
     ("compare", "--batch", "--plain", "a"): (["a"], False),  # --plain is --batch's value
     ("compare", "--min-time=2", "--threads", "3", "a", "b"): (["a", "b"], False),
     ("compare", "--device", "cpu", "--optimizer", "adam", "a"): (["a"], False),
+    ("compare", "a", "--batch", "--", "b"): (["a", "b"], False),  # -- is --batch's value
+    ("compare", "--", "--", "a"): (["--", "a"], False),
+    ("compare", "a", "--batch=", "--plain", "--plain", "b"): (["a", "b"], True),
     ("compare", "a", "b", "--dtype"): None,
     ("compare", "a", "-h"): None,
     ("compare", "a", "--memory"): None,
