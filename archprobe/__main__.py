@@ -1,3 +1,3 @@
-from archprobe.cli.app import main
+from archprobe.cli import main
 
 main()

@@ -11,7 +11,11 @@ printed next to them, what a typer command costs before archprobe does anything:
 (a bare typer app running a three-flag command, as ``list``) and ``typer floor, compare``
 (a command taking ``compare``'s parameter types: a list of names, string, float and optional
 options). typer 0.29 coerces every value that is not already a bool through a pydantic
-TypeAdapter, so the second pays for pydantic's schema machinery whatever archprobe does.
+TypeAdapter, so the second pays for pydantic's schema machinery whatever archprobe does; a
+repeated analytic ``compare`` is answered by the entry point from its kept view before typer is
+imported (``archprobe/cli/replay.py``), so it pays neither. Each archprobe command's output with
+the warm caches is checked against its output with the caches off, so a timed run that printed
+something else (or nothing) fails the benchmark instead of flattering it.
 Run: python benchmarks/bench_startup.py [--rounds N] [--cold] [--root CHECKOUT] [--against OTHER]
 (``--root``: time another checkout with the same harness; ``--against``: time OTHER's two commands
 too, interleaved in the same rounds, e.g. the main branch as "before")
@@ -76,6 +80,19 @@ def cpu_seconds(args: list[str], env: dict[str, str], cwd: Path) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _check_outputs(commands: dict[str, tuple[list[str], Path]], envs: dict[Path, dict[str, str]]
+                   ) -> None:  # fmt: skip
+    """Each archprobe command prints, with the caches the rounds used, what it prints without."""
+    for key, (command, root) in commands.items():
+        if command[:2] != ["-m", "archprobe"]:
+            continue
+        uncached = {**envs[root], "ARCHPROBE_CACHE_DIR": "off"}
+        runs = [subprocess.run([sys.executable, *command], env=env, cwd=root, check=True,
+                               capture_output=True) for env in (envs[root], uncached)]  # fmt: skip
+        if (runs[0].stdout, runs[0].stderr) != (runs[1].stdout, runs[1].stderr):
+            raise SystemExit(f"{key}: the cached run printed other output than the uncached one")
+
+
 def _commands(root: Path, against: Path | None) -> dict[str, tuple[list[str], Path]]:
     """Each timed command with the checkout it runs in (its cwd and PYTHONPATH)."""
     commands = {k: (v, root) for k, v in {**FLOORS, **ARCHPROBE}.items()}
@@ -105,6 +122,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for key, (command, root) in commands.items():
                 samples[key].append(cpu_seconds(command, envs[root], root))
+        _check_outputs(commands, envs)
     base = samples["deps import"]
     caches = "off" if args.cold else "warm"
     print(f"{args.root}: CPU seconds per process, median of {args.rounds} interleaved rounds "

@@ -116,7 +116,7 @@ def _compare(argv: list[str], cache: str, cwd: Path | None = None) -> tuple[str,
     code = (
         "import sys\n"
         f"sys.argv = ['archprobe', 'compare', *{argv!r}]\n"
-        "from archprobe.cli.app import main\n"
+        "from archprobe.cli import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "sys.stderr.write('\\nMODULES ' + ' '.join(sorted(sys.modules)))\n"
     )
@@ -135,6 +135,7 @@ def test_a_repeated_compare_prints_the_stored_view_and_analyses_nothing(tmp_path
         again, loaded = _compare(["resnet50", "resnext50", *plain], cache)
         assert again == first and "resnext50_32x4d" in again
         assert not set(ANALYSIS) & loaded, set(ANALYSIS) & loaded
+        assert not {"typer", "click", "pydantic"} & loaded  # answered before typer runs
     uncached, _ = _compare(["resnet50", "resnext50", "--plain"], "off")
     assert uncached == again
     assert len(list((tmp_path / "cache").glob("compare-*.json"))) == 2

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from archprobe.cli import main as main  # the entry point (kept here for its old import path)
 from archprobe.cli.boundary import BoundaryGroup, Command
 from archprobe.cli.common import emit, err, out, ready, user_errors
 from archprobe.cli.options import (
@@ -171,19 +172,3 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
-
-
-def main() -> None:
-    """Console-script entry point: a plugin that failed to load stops every command, since a
-    spec using its parts would otherwise read as an unknown type. Without a plugin named, the
-    parts are not imported here: a command that needs them imports them (start-up time)."""
-    from archprobe.plugins import PluginError, check, named_plugins
-
-    try:
-        if named_plugins():
-            import archprobe.blocks  # noqa: F401  (imports the parts, then the plugins)
-        check()
-    except PluginError as exc:
-        err.print(str(exc))
-        raise SystemExit(1) from None
-    app()

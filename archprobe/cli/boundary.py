@@ -19,14 +19,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.errors import MarkupError
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
+from archprobe.cli.consoles import err as err  # re-exported: the commands print through it
 from archprobe.errors import ArchprobeError, printable
 
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True, emoji=False)
 DEBUG = "ARCHPROBE_DEBUG"
 REPORT = f"rerun with {DEBUG}=1 for the traceback, and report it"
 

@@ -15,15 +15,12 @@ from rich.console import Console, RenderableType
 
 from archprobe.cli.boundary import err as err  # re-exported: the command modules use them
 from archprobe.cli.boundary import user_errors as user_errors
+from archprobe.cli.consoles import out as out  # re-exported: the command modules use it
 from archprobe.cli.options import parse_batches, parse_choice, parse_measurements
 
 if TYPE_CHECKING:
     from archprobe.analysis.compare import Comparison
     from archprobe.analysis.measure_options import Measure
-
-# Tables size themselves (report/terminal/render.py: full width when not on a terminal); text
-# lines go out with soft_wrap (never wrapped by rich: piped, each is a line of a file).
-out = Console(emoji=False)
 
 
 def wants_json(json_out: bool, plain: bool) -> bool:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import typer
+
 from archprobe.cli.common import announce, err, measure_options, out, run_compare, user_errors
+from archprobe.cli.consoles import SAVE_HINT
 from archprobe.cli.options import (
     BatchOpt,
     ChannelsLastOpt,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 
 
 def compare(
+    ctx: typer.Context,
     specs: SpecsArg,
     counters: CountersOpt = False,
     memory: MemoryOpt = False,
@@ -75,14 +79,15 @@ def compare(
                     plain=plain)  # fmt: skip
     with user_errors():
         check_outputs(files.named())  # before the comparison runs: it may take minutes
-        written = _write(specs, options, files)
+        written = _write(specs, options, files, ctx.obj)
     if not written and json_path != STDOUT:
-        err.print("(add --md/--csv/--json/--html PATH to save this report)")
+        err.print(SAVE_HINT)
 
 
-def _write(specs: list[str], options: Measure, files: Outputs) -> tuple[Path, ...]:
+def _write(specs: list[str], options: Measure, files: Outputs, invoked: object) -> tuple[Path, ...]:
     """Print the report and write its files; an analytic view with no file is printed through
-    the cache of ``cli/replay.py`` (start-up: a repeated comparison analyses nothing)."""
+    the cache of ``cli/replay.py`` (start-up: a repeated comparison analyses nothing), kept
+    under the command line of ``invoked`` (the context's ``obj``, set by the entry point)."""
     from archprobe.report.outputs import write_outputs
 
     def report() -> Report:  # the analysis, imported only when run (not for a stored view)
@@ -96,5 +101,5 @@ def _write(specs: list[str], options: Measure, files: Outputs) -> tuple[Path, ..
         return write_outputs(report(), files, announce)
     from archprobe.cli.replay import print_analytic
 
-    print_analytic(specs, options, files.console, files.plain, report)
+    print_analytic(specs, files.console, files.plain, report, invoked)
     return ()
