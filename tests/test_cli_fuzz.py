@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archprobe.cli import app
+from archprobe.cli.app import app
 
 ROOT = Path(__file__).parents[1]
 HOSTILE = Path(__file__).parent / "data" / "hostile"

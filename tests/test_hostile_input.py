@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archprobe.cli import app
+from archprobe.cli.app import app
 from archprobe.report.markdown import md_code, md_fenced, md_table, md_text
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archprobe.cli import app
+from archprobe.cli.app import app
 from archprobe.sweep.store import Store, StoreError
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archprobe.cli import app
+from archprobe.cli.app import app
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 ROOT = Path(__file__).parents[1]

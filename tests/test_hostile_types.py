@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archprobe.cli import app
+from archprobe.cli.app import app
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 runner = CliRunner()

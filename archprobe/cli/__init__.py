@@ -3,16 +3,14 @@
 :func:`main` is the console-script entry point. It imports typer only when it runs the app: a
 repeated analytic ``compare`` is answered from its kept view before that (``cli/replay.py``;
 issue 16, start-up: typer's option coercion alone costs more than the target allows).
-``app`` (the typer app) is imported on first use.
+The typer app itself is ``archprobe.cli.app.app``; importing it imports typer.
 """
 
 from __future__ import annotations
 
 import sys
-import types
-from typing import Any
 
-__all__ = ["app", "main"]
+__all__ = ["main"]
 
 
 def main() -> None:
@@ -44,26 +42,3 @@ def _check_plugins() -> None:
     except PluginError as exc:
         err.print(str(exc))
         raise SystemExit(1) from None
-
-
-def __getattr__(name: str) -> Any:
-    # ``from archprobe.cli import app`` imports typer on first use, not for ``main``'s views
-    if name == "app":
-        from archprobe.cli.app import app as typer_app
-
-        return typer_app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-class _Package(types.ModuleType):
-    """This package's module class: the import system binds a loaded submodule on its package
-    (``archprobe.cli.app`` = the module), which would hide the typer ``app`` that this package
-    has always exported under the same name; the attribute stays the typer app."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "app" and isinstance(value, types.ModuleType):
-            value = value.app
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
