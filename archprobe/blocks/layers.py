@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, StrictFloat, StrictInt
 
 from archprobe.blocks.base import BlockParams, KnobModel
+from archprobe.graph.cost import branch, some
 from archprobe.graph.nodes import Gate, Node, OpNode, Residual, Seq
 from archprobe.graph.op import Op
 from archprobe.graph.ops import (
@@ -109,7 +110,7 @@ def conv_bn(
 
 def shortcut(kind: ShortcutKind, cin: int, cout: int, stride: int) -> Node | None:
     """The shortcut path, or None for the identity."""
-    if cin == cout and stride == 1:
+    if branch(cin == cout) and stride == 1:
         return None
     if kind == "identity_pad":
         return OpNode("downsample", IdentityPad(cin, cout, stride))
@@ -176,10 +177,12 @@ def residual_block(
 
 def group_width(width: int, width_per_group: int, groups: int) -> int:
     """Bottleneck width ``int(width * d / 64) * C`` (torchvision; ResNeXt ``floor(n*d/64)``)."""
-    if width < 1:
+    if some(width < 1):
         raise GraphError("the block's output width is smaller than its expansion factor")
-    per_group = int(width * width_per_group / 64)
-    if per_group < 1:
+    # int(width * d / 64) in torchvision: the division by 64 is exact in binary floating point,
+    # so it is the floor division below (which also takes arrays: sweep/stacked.py).
+    per_group = width * width_per_group // 64
+    if some(per_group < 1):
         raise GraphError(
             f"bottleneck width int({width} * width_per_group {width_per_group} / 64) rounds to 0 "
             f"channels per group; raise width_per_group to at least {-(-64 // width)}"
