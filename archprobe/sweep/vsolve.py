@@ -35,6 +35,7 @@ from archprobe.sweep.vector import (
 from archprobe.sweep.width_table import MASK, SHIFT, Bools, Table, why_not
 
 MAX_ENTRIES = 1 << 18  # (core, d) pairs kept (~0.3 KB each: 80 MB); the table restarts beyond
+MAX_INDEX = 1 << 24  # entries of the dense [core, d] index (4 bytes each: 64 MB); likewise
 INTERPOLATED = 8  # regula falsi steps before bisection (first_reaching)
 
 
@@ -214,7 +215,7 @@ def table_of(cores: Cores) -> Table:
     table = _TABLES.get(cores)
     if table is None:
         table = _TABLES[cores] = Table(sweep.solve.preserve, list(cores.depths.values()))
-    if len(table.valid) > MAX_ENTRIES or len(table.cores) > MAX_CORES:
+    if len(table.valid) > MAX_ENTRIES or len(table.cores) > MAX_CORES or table.size > MAX_INDEX:
         table.clear()  # it holds its cores: without this, every core the cache evicted
     return table
 
