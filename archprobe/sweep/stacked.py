@@ -103,8 +103,12 @@ def stack(objs: Sequence[Any]) -> Any:
     return out
 
 
-def _entry(value: Any, i: int) -> int:
-    return int(value[i]) if isinstance(value, np.ndarray) else int(value)
+def _entries(value: Any, n: int) -> list[int]:
+    """A stacked field's ``n`` entries as Python ints (a field equal across them is a scalar)."""
+    if isinstance(value, np.ndarray):
+        out: list[int] = value.tolist()  # int64 entries: Python ints
+        return out
+    return [int(value)] * n
 
 
 def walk_stacked(nodes: Sequence[Node], shapes: Sequence[Shape]) -> list[tuple[Cost, Shape]]:
@@ -117,10 +121,9 @@ def walk_stacked(nodes: Sequence[Node], shapes: Sequence[Shape]) -> list[tuple[C
     leaves: list[Leaf] = []
     y = walk_seq((stack(list(nodes)),), stack(list(shapes)), "", leaves)
     total = Cost.total(leaf.cost for leaf in leaves)
-    return [
-        (Cost(*(_entry(v, i) for v in total)), tuple(_entry(v, i) for v in y))  # type: ignore[misc]
-        for i in range(len(nodes))
-    ]
+    n, k = len(nodes), len(total)
+    cols = [_entries(v, n) for v in (*total, *y)]  # one conversion per field, not per entry
+    return [(Cost(*row[:k]), tuple(row[k:])) for row in zip(*cols, strict=True)]  # type: ignore[misc]
 
 
 def _single(call: BlockCall, x: Shape) -> Outcome:
