@@ -123,7 +123,7 @@ def walk_stacked(nodes: Sequence[Node], shapes: Sequence[Shape]) -> list[tuple[C
     total = Cost.total(leaf.cost for leaf in leaves)
     n, k = len(nodes), len(total)
     cols = [_entries(v, n) for v in (*total, *y)]  # one conversion per field, not per entry
-    return [(Cost(*row[:k]), tuple(row[k:])) for row in zip(*cols, strict=True)]  # type: ignore[misc]
+    return [(Cost(*row[:k]), tuple(row[k:])) for row in zip(*cols, strict=True)]
 
 
 def _single(call: BlockCall, x: Shape) -> Outcome:
