@@ -41,11 +41,12 @@ INTERPOLATED = 8  # regula falsi steps before bisection (first_reaching)
 
 @dataclass
 class Batch:
-    """The solvable rows of a batch: core ids, swept depths and stage 0's depth."""
+    """The solvable rows of a batch: core ids, swept depths less the core's (``extra``: the
+    repeated blocks a row adds to its core, per swept stage) and stage 0's depth."""
 
     table: Table
     ids: Int64s
-    depths: NDArray[np.int64]
+    extra: NDArray[np.int64]
     depth0: Int64s
 
     def metric(self, d: Int64s) -> tuple[Bools, Int64s]:
@@ -58,7 +59,7 @@ class Batch:
         t, p = self.table.terms[row], self.table.preserve
         value: Int64s
         if p in NET_TARGETS:
-            value = t[:, 0] + (t[:, 1:] * (self.depths - PROBE)).sum(axis=1)
+            value = t[:, 0] + np.einsum("nk,nk->n", t[:, 1:], self.extra)
         elif p == "stage-params":
             value = t[:, 0] + t[:, 1] * (self.depth0 - 1)
         else:  # the conv2 template: a repeated block of stage 0, else its only block
@@ -68,13 +69,11 @@ class Batch:
     def totals(self, d: Int64s) -> NDArray[np.int64]:
         """Whole-network costs (n × 6) at each row's d and depths."""
         row = self.table.rows(self.ids, d)
-        extra: NDArray[np.int64] = np.einsum(
-            "nkf,nk->nf", self.table.repeat[row], self.depths - PROBE
-        )
+        extra: NDArray[np.int64] = np.einsum("nkf,nk->nf", self.table.repeat[row], self.extra)
         return self.table.total[row] + extra
 
     def take(self, rows: Int64s) -> Batch:
-        return Batch(self.table, self.ids[rows], self.depths[rows], self.depth0[rows])
+        return Batch(self.table, self.ids[rows], self.extra[rows], self.depth0[rows])
 
     def probe(self, d: Int64s, target: int) -> tuple[Bools, Int64s]:
         """(reaches, value) per row: the metric at the nearest valid d at or above d reaches
@@ -250,7 +249,7 @@ def solve_batch(cores: Cores, cols: list[Column], target: int) -> Evaluated:
     swept0 = list(cores.depths.values()).index(0) if 0 in cores.depths.values() else None
     depth0 = depths[:, swept0] if swept0 is not None else np.array(fixed0)[inverse]
     live = np.flatnonzero(ids >= 0)
-    rows = Batch(table, ids[live], depths[live], depth0[live])
+    rows = Batch(table, ids[live], depths[live] - PROBE, depth0[live])
     groups = np.array([g for _, g in table.cores], dtype=np.int64)[rows.ids]
     d, found = solve_rows(rows, target, start_widths(cores.sweep.base_doc.get("block"), groups))
     n = len(inverse)
