@@ -136,8 +136,16 @@ def _single(call: BlockCall, x: Shape) -> Outcome:
 def block_costs(calls: Sequence[tuple[BlockCall, Shape]]) -> list[Outcome]:
     """Each block's (cost, output shape) on its input, or the GraphError its walk raises;
     equal to ``fast.block_cost`` (tested), with blocks of one structure walked together."""
-    unique = list(dict.fromkeys(calls))  # cores of one batch share blocks: cost each once
-    found = _costs(unique)
+    found: dict[tuple[BlockCall, Shape], Outcome] = {}
+    missing = []
+    for key in dict.fromkeys(calls):  # cores of one batch share blocks: cost each once
+        hit = _MEMO.get(key)
+        if hit is None:
+            missing.append(key)
+        else:
+            found[key] = hit
+    if missing:
+        found.update(_costs(missing))
     return [found[key] for key in calls]
 
 

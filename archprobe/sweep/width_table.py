@@ -1,6 +1,6 @@
 """The width solver's table: a sweep's costs by (core, width per group d), computed on demand
-by the scalar rule (``solve.uniform_cost``; the missing pairs of a step together, through
-``solve.uniform_costs``) and kept across batches.
+by the scalar rule (``solve.uniform_cost``; the missing pairs of a step together, on arrays,
+through ``sweep/width_fill.pair_costs``) and kept across batches.
 
 A dense index ``[core id, d]`` points to rows of growing arrays (validity, total, the swept
 stages' repeated blocks, the terms the solver's metric reads), so a lookup is one gather, not a
@@ -16,10 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from archprobe.errors import SpecError
-from archprobe.graph.cost import Cost
-from archprobe.sweep.fast import SpecCost
-from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS, _block_with, uniform_costs
-from archprobe.sweep.vector import FIELDS, Core, Int64s, cost_rows
+from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS, _block_with
+from archprobe.sweep.vector import FIELDS, Core, Int64s
+from archprobe.sweep.width_fill import pair_costs
 
 SHIFT = 13  # bits of d in a packed key: d ≤ MAX_WIDTH_PER_GROUP < 2¹³
 MASK = (1 << SHIFT) - 1
@@ -29,18 +28,6 @@ Bools = NDArray[np.bool_]
 
 def _field(preserve: str) -> int:
     return FIELDS.index("params" if preserve.endswith("params") else "macs")
-
-
-def _terms(cost: SpecCost, preserve: str, stages: list[int]) -> list[int]:
-    """What the metric of ``preserve`` reads from a core's cost (see :meth:`Batch.metric`)."""
-    f = _field(preserve)
-    if preserve in NET_TARGETS:
-        return [cost.total[f], *(_repeat(cost, s)[f] for s in stages)]
-    return [cost.stages[0].first[f], _repeat(cost, 0)[f]]
-
-
-def _repeat(cost: SpecCost, stage: int) -> Cost:
-    return cost.stages[stage].repeat or Cost()
 
 
 def why_not(core: Core) -> str | None:
@@ -130,18 +117,17 @@ class Table:
             core, groups = self.cores[key >> SHIFT]
             assert core.spec is not None  # registered cores have a spec
             todo.append((core.spec, groups, key & MASK))
-        costs = uniform_costs(todo)
+        got = pair_costs(todo)
         start = len(self.valid)
-        self.valid = np.concatenate([self.valid, [c is not None for c in costs]])
-        self.total = np.concatenate(
-            [self.total, cost_rows([c.total if c else None for c in costs])]
-        )
-        repeat = [cost_rows([_repeat(c, s) if c else None for c in costs]) for s in self.stages]
-        self.repeat = np.concatenate([self.repeat, np.stack(repeat, axis=1)]) if repeat else (
-            np.zeros((len(self.valid), 0, len(FIELDS)), dtype=np.int64))  # fmt: skip
-        terms = [_terms(c, self.preserve, self.stages) if c else [0] * self.terms.shape[1]
-                 for c in costs]  # fmt: skip
-        self.terms = np.concatenate([self.terms, np.array(terms, dtype=np.int64)])
+        self.valid = np.concatenate([self.valid, got.valid])
+        self.total = np.concatenate([self.total, got.total])
+        self.repeat = np.concatenate([self.repeat, got.repeat[:, self.stages]])
+        f = _field(self.preserve)
+        if self.preserve in NET_TARGETS:
+            terms = np.concatenate([got.total[:, None, f], got.repeat[:, self.stages, f]], axis=1)
+        else:  # stage 0's first block (its transition included) and its repeated block
+            terms = np.stack([got.first[:, 0, f], got.repeat[:, 0, f]], axis=1)
+        self.terms = np.concatenate([self.terms, terms])
         slots = np.arange(start, start + len(keys))
         self.index[keys >> SHIFT, keys & MASK] = slots
         ok = self.valid[slots]

@@ -1,6 +1,7 @@
-"""The solver's table (sweep/width_table.py) and its fill: costs of (core, d) pairs computed
-without copying a spec per pair, looked up through a dense [core, d] index, and the gallop's
-start (sweep/vsolve.py), which changes only how many widths are costed, never the answer.
+"""The solver's table (sweep/width_table.py) and its fill (sweep/width_fill.py): costs of
+(core, d) pairs computed on arrays without copying a spec per pair, looked up through a dense
+[core, d] index, and the gallop's start (sweep/vsolve.py), which changes only how many widths
+are costed, never the answer.
 
 The reference is the scalar path: the spec copied at (C, d) (``solve.with_width``) and walked op
 by op from its expanded graph (``spec.expand``), or the scalar solver (``make_spec``).
@@ -23,9 +24,16 @@ from archprobe.sweep import stacked, vsolve
 from archprobe.sweep.configs import Generation, make_spec
 from archprobe.sweep.draws import batches
 from archprobe.sweep.fast import SpecCost
-from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, _block_with, uniform_costs, with_width
+from archprobe.sweep.solve import (
+    MAX_WIDTH_PER_GROUP,
+    _block_with,
+    uniform_cost,
+    uniform_costs,
+    with_width,
+)
 from archprobe.sweep.spec import SweepSpec, load_sweep
 from archprobe.sweep.vector import Int64s
+from archprobe.sweep.width_fill import pair_costs
 
 SOLVED = Path(__file__).resolve().parents[2] / "specs" / "sweeps" / "resnext_random_solved.yaml"
 PAIRS = [(1, 1), (1, 64), (8, 3), (8, 14), (32, 4), (64, 1), (64, 2), (2, 4096)]
@@ -60,6 +68,30 @@ def test_block_override_equals_the_copied_spec(name: str) -> None:
         c if isinstance(c, SpecCost) else None for c in got
     ]
     assert invalid < len(pairs) and (invalid > 0) == (name == "resnest50")
+
+
+@pytest.mark.parametrize("name", ["resnext50_32x4d", "resnest50", "resnet18"])
+def test_pair_costs_equal_the_scalar_rule(name: str) -> None:
+    """The array fill = ``uniform_cost`` of each pair (validity, totals, every stage's first
+    block with its transition and repeated block) and the copied spec's op-by-op walk; pairs of
+    two cores (one with a depth-1 stage) in one call."""
+    base = load_spec(name)
+    shallow = base.model_copy(
+        update={"stages": (base.stages[0].model_copy(update={"depth": 1}), *base.stages[1:])}
+    )
+    todo = [(spec, c, d) for spec in (base, shallow) for c, d in [*PAIRS, (2, 3), (2, 5)]]
+    got = pair_costs(todo)
+    for k, (spec, c, d) in enumerate(todo):
+        cost = uniform_cost(spec, c, d)
+        assert bool(got.valid[k]) == (cost is not None), (c, d)
+        if cost is None:
+            assert not got.total[k].any()
+            continue
+        assert tuple(got.total[k].tolist()) == tuple(cost.total) == tuple(_walked(spec, c, d))
+        for i, stage in enumerate(cost.stages):
+            assert tuple(got.first[k, i].tolist()) == tuple(stage.first), (c, d, i)
+            assert tuple(got.repeat[k, i].tolist()) == tuple(stage.repeat or Cost()), (c, d, i)
+    assert got.valid.any() and (not got.valid.all()) == (name == "resnest50")
 
 
 def _generation(n: int = 64) -> tuple[Generation, SweepSpec]:
