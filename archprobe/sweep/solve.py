@@ -136,7 +136,12 @@ def uniform_costs(todo: Sequence[tuple[ArchSpec, int, int]]) -> list[SpecCost | 
     """:func:`uniform_cost` of each (spec, groups, d), the blocks of one structure across them
     costed in one walk (``sweep/stacked.py``): the batched solver's many widths at once."""
     out: list[SpecCost | None] = []
-    for cost in spec_costs([with_width(spec, groups, d) for spec, groups, d in todo]):
+    specs = [spec for spec, _, _ in todo]
+    blocks = [
+        [_block_with(s.block, groups, d, i) for i, s in enumerate(spec.stages)]
+        for spec, groups, d in todo
+    ]  # as uniform_cost: the plan takes the blocks, no spec is copied
+    for cost in spec_costs(specs, blocks):
         if isinstance(cost, GraphError):
             out.append(None)
         elif isinstance(cost, SpecCost):

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from archprobe.blocks import get_block
+from archprobe.blocks.base import BlockParams
 from archprobe.errors import ArchprobeError, SpecError
 from archprobe.graph.cost import Cost, Shape
 from archprobe.graph.facts import Leaf
@@ -168,8 +169,16 @@ def _single(call: BlockCall, x: Shape) -> Outcome:
 def block_costs(calls: Sequence[tuple[BlockCall, Shape]]) -> list[Outcome]:
     """Each block's (cost, output shape) on its input, or the GraphError its walk raises;
     equal to ``fast.block_cost`` (tested), with blocks of one structure walked together."""
-    unique = list(dict.fromkeys(calls))  # cores of one batch share blocks: cost each once
-    found = _costs(unique)
+    found: dict[tuple[BlockCall, Shape], Outcome] = {}
+    missing = []
+    for key in dict.fromkeys(calls):  # cores of one batch share blocks: cost each once
+        hit = _MEMO.get(key)
+        if hit is None:
+            missing.append(key)
+        else:
+            found[key] = hit
+    if missing:
+        found.update(_costs(missing))
     return [found[key] for key in calls]
 
 
@@ -255,12 +264,12 @@ def _group(
 class _State:
     """One spec's walk so far: its plan, running total and shape, stages done, or its error."""
 
-    def __init__(self, spec: ArchSpec) -> None:
+    def __init__(self, spec: ArchSpec, blocks: Sequence[BlockParams] | None = None) -> None:
         self.spec, self.stages = spec, list[StageCost]()
         self.error: ArchprobeError | None = None
         self.total, self.x = Cost(), (0, 0, 0)
         try:
-            self.plan = plan(spec)
+            self.plan = plan(spec, blocks)
             size = spec.input.size
             self.total, self.x = part_cost(self.plan.stem, (spec.input.channels, size, size))
         except (GraphError, SpecError) as exc:
@@ -314,10 +323,17 @@ def _stage(states: list[_State], s: int) -> None:
         t.total = t.total + total
 
 
-def spec_costs(specs: Sequence[ArchSpec]) -> list[SpecCost | ArchprobeError]:
-    """``fast.spec_cost`` of each spec, or the error it raises; stage by stage across the specs,
-    so each stage's blocks of one structure are costed together (:func:`block_costs`)."""
-    states = [_State(spec) for spec in specs]
+def spec_costs(
+    specs: Sequence[ArchSpec], blocks: Sequence[Sequence[BlockParams]] | None = None
+) -> list[SpecCost | ArchprobeError]:
+    """``fast.spec_cost`` of each spec (with its stages' blocks replaced by ``blocks[i]``, as
+    ``fast.spec_cost``'s ``blocks``: the width solver), or the error it raises; stage by stage
+    across the specs, so each stage's blocks of one structure are costed together
+    (:func:`block_costs`)."""
+    if blocks is None:
+        states = [_State(spec) for spec in specs]
+    else:
+        states = [_State(spec, b) for spec, b in zip(specs, blocks, strict=True)]
     for s in range(max((len(t.plan.stages) for t in states if t.error is None), default=0)):
         _stage([t for t in states if t.live(s)], s)
     out: list[SpecCost | ArchprobeError] = []

@@ -35,16 +35,18 @@ from archprobe.sweep.vector import (
 from archprobe.sweep.width_table import MASK, SHIFT, Bools, Table, why_not
 
 MAX_ENTRIES = 1 << 18  # (core, d) pairs kept (~0.3 KB each: 80 MB); the table restarts beyond
+MAX_INDEX = 1 << 24  # entries of the dense [core, d] index (4 bytes each: 64 MB); likewise
 INTERPOLATED = 8  # regula falsi steps before bisection (first_reaching)
 
 
 @dataclass
 class Batch:
-    """The solvable rows of a batch: core ids, swept depths and stage 0's depth."""
+    """The solvable rows of a batch: core ids, swept depths less the core's (``extra``: the
+    repeated blocks a row adds to its core, per swept stage) and stage 0's depth."""
 
     table: Table
     ids: Int64s
-    depths: NDArray[np.int64]
+    extra: NDArray[np.int64]
     depth0: Int64s
 
     def metric(self, d: Int64s) -> tuple[Bools, Int64s]:
@@ -57,7 +59,7 @@ class Batch:
         t, p = self.table.terms[row], self.table.preserve
         value: Int64s
         if p in NET_TARGETS:
-            value = t[:, 0] + (t[:, 1:] * (self.depths - PROBE)).sum(axis=1)
+            value = t[:, 0] + np.einsum("nk,nk->n", t[:, 1:], self.extra)
         elif p == "stage-params":
             value = t[:, 0] + t[:, 1] * (self.depth0 - 1)
         else:  # the conv2 template: a repeated block of stage 0, else its only block
@@ -67,13 +69,11 @@ class Batch:
     def totals(self, d: Int64s) -> NDArray[np.int64]:
         """Whole-network costs (n × 6) at each row's d and depths."""
         row = self.table.rows(self.ids, d)
-        extra: NDArray[np.int64] = np.einsum(
-            "nkf,nk->nf", self.table.repeat[row], self.depths - PROBE
-        )
+        extra: NDArray[np.int64] = np.einsum("nkf,nk->nf", self.table.repeat[row], self.extra)
         return self.table.total[row] + extra
 
     def take(self, rows: Int64s) -> Batch:
-        return Batch(self.table, self.ids[rows], self.depths[rows], self.depth0[rows])
+        return Batch(self.table, self.ids[rows], self.extra[rows], self.depth0[rows])
 
     def probe(self, d: Int64s, target: int) -> tuple[Bools, Int64s]:
         """(reaches, value) per row: the metric at the nearest valid d at or above d reaches
@@ -137,26 +137,45 @@ class Bracket:
         self.kept[act] = np.where(reach, -1, 1)
 
 
-def gallop(rows: Batch, target: int) -> tuple[Bracket, Bools]:
-    """Brackets from d = 1, 2, 4, ... MAX, every row of a core on the same d (so they share the
-    costs), until the row reaches the target; and whether any d in 1..MAX does."""
+def gallop(rows: Batch, target: int, start: Int64s) -> tuple[Bracket, Bools]:
+    """Brackets by doubling from each row's ``start`` (up while the row does not reach the
+    target, down while it does), every row of a core on the same d (so they share the costs);
+    and whether any d in 1..MAX reaches. A start near the answer saves the table the widths a
+    gallop from d = 1 would cost (a core's first sight costs one walk per width probed)."""
     n, root = len(rows.ids), np.sqrt(target)
     lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     f_lo, f_hi = np.full(n, -root), np.zeros(n)
-    open_, d = np.arange(n), 1
+    open_, d = np.arange(n), start.copy()
+    down = np.zeros(n, dtype=bool)  # the row reached at its start: halving until it does not
+    first = True
     while open_.size:
-        reach, value = rows.take(open_).probe(np.full(open_.size, d), target)
+        reach, value = rows.take(open_).probe(d, target)
         f = np.sqrt(value) - root
-        hi[open_[reach]], f_hi[open_[reach]] = d, f[reach]
-        lo[open_[~reach]], f_lo[open_[~reach]] = d, f[~reach]
-        open_ = open_[~reach]
-        if d == MAX_WIDTH_PER_GROUP:
-            break
-        d = min(2 * d, MAX_WIDTH_PER_GROUP)
+        hi[open_[reach]], f_hi[open_[reach]] = d[reach], f[reach]
+        lo[open_[~reach]], f_lo[open_[~reach]] = d[~reach], f[~reach]
+        if first:
+            down[open_] = reach
+            first = False
+        going = down[open_]
+        # up: stop on reaching or at MAX; down: stop on failing or at 1 (lo stays 0)
+        more = np.where(going, reach & (d > 1), ~reach & (d < MAX_WIDTH_PER_GROUP))
+        open_, d, going = open_[more], d[more], going[more]
+        d = np.where(going, d // 2, np.minimum(2 * d, MAX_WIDTH_PER_GROUP))
     return Bracket(lo, hi, f_lo, f_hi, np.zeros(n, dtype=np.int8)), hi > 0
 
 
-def first_reaching(rows: Batch, target: int) -> Int64s:
+def start_widths(sweep_block: object, groups: Int64s) -> Int64s:
+    """Where each row's gallop starts: the base's C·d spread over the row's C (ResNeXt §3.4
+    keeps complexity by trading d for C, Table 2), as a power of two; d = 1 without a base d."""
+    block = sweep_block if isinstance(sweep_block, dict) else {}
+    c, d = block.get("groups", 1), block.get("width_per_group")
+    if not isinstance(c, int) or not isinstance(d, int) or c < 1 or d < 1:
+        return np.ones(len(groups), dtype=np.int64)
+    guess = np.exp2(np.round(np.log2(c * d / np.maximum(groups, 1)))).astype(np.int64)
+    return np.clip(guess, 1, MAX_WIDTH_PER_GROUP)
+
+
+def first_reaching(rows: Batch, target: int, start: Int64s) -> Int64s:
     """Per row, the smallest d in 1..MAX that reaches ``target``; 0 where none does.
 
     Brackets come from galloping (:func:`gallop`); then each step narrows every row's bracket by
@@ -167,7 +186,7 @@ def first_reaching(rows: Batch, target: int) -> Int64s:
     the rows still open are bisected. Any of these finds the same d: the predicate is monotone.
     """
     root = np.sqrt(target)
-    br, some = gallop(rows, target)
+    br, some = gallop(rows, target, start)
     step = 0
     while (act := np.flatnonzero(some & (br.hi - br.lo > 1))).size:
         d_lo, d_hi, v_lo, v_hi = narrow(rows.take(act), br.lo[act], br.hi[act], target)
@@ -184,10 +203,11 @@ def first_reaching(rows: Batch, target: int) -> Int64s:
     return np.where(some, br.hi, 0)
 
 
-def solve_rows(rows: Batch, target: int) -> tuple[Int64s, Bools]:
-    """(d, found) per row: the scalar solver's choice where ``found`` (else no d is valid)."""
+def solve_rows(rows: Batch, target: int, start: Int64s) -> tuple[Int64s, Bools]:
+    """(d, found) per row: the scalar solver's choice where ``found`` (else no d is valid);
+    ``start``: where each row's search starts (only speed depends on it)."""
     table, ids = rows.table, rows.ids
-    reaching = first_reaching(rows, target)
+    reaching = first_reaching(rows, target, start)
     first = np.where(reaching > 0, table.nearest(ids, reaching, 1), 0)
     _, at_first = rows.metric(first)
     below_d = table.nearest(ids, np.where(first > 0, first - 1, MAX_WIDTH_PER_GROUP), -1)
@@ -214,7 +234,7 @@ def table_of(cores: Cores) -> Table:
     table = _TABLES.get(cores)
     if table is None:
         table = _TABLES[cores] = Table(sweep.solve.preserve, list(cores.depths.values()))
-    if len(table.valid) > MAX_ENTRIES or len(table.cores) > MAX_CORES:
+    if len(table.valid) > MAX_ENTRIES or len(table.cores) > MAX_CORES or table.size > MAX_INDEX:
         table.clear()  # it holds its cores: without this, every core the cache evicted
     return table
 
@@ -229,8 +249,9 @@ def solve_batch(cores: Cores, cols: list[Column], target: int) -> Evaluated:
     swept0 = list(cores.depths.values()).index(0) if 0 in cores.depths.values() else None
     depth0 = depths[:, swept0] if swept0 is not None else np.array(fixed0)[inverse]
     live = np.flatnonzero(ids >= 0)
-    rows = Batch(table, ids[live], depths[live], depth0[live])
-    d, found = solve_rows(rows, target)
+    rows = Batch(table, ids[live], depths[live] - PROBE, depth0[live])
+    groups = np.array([g for _, g in table.cores], dtype=np.int64)[rows.ids]
+    d, found = solve_rows(rows, target, start_widths(cores.sweep.base_doc.get("block"), groups))
     n = len(inverse)
     totals = np.zeros((n, len(FIELDS)), dtype=np.int64)
     totals[live] = np.where(found[:, None], rows.totals(d), 0)

@@ -1,11 +1,13 @@
 """The width solver's table: a sweep's costs by (core, width per group d), computed on demand
-by the scalar rule (``solve.uniform_cost``; the missing pairs of a step together, through
-``solve.uniform_costs``) and kept across batches.
+by the scalar rule (``solve.uniform_cost``; the missing pairs of a step together, on arrays,
+through ``sweep/width_fill.pair_costs``) and kept across batches.
 
-A pair is the packed key ``core·2¹³ + d``; the sorted keys point to rows of growing arrays
-(validity, total, the swept stages' repeated blocks, the terms the solver's metric reads). A
-second sorted index holds only the valid pairs, so a search can read what a core already knows
-without walking to the nearest valid d.
+A dense index ``[core id, d]`` points to rows of growing arrays (validity, total, the swept
+stages' repeated blocks, the terms the solver's metric reads), so a lookup is one gather, not a
+search of sorted keys per probe. Its width (the d it covers) grows on demand: the widths a search
+reaches are usually far below MAX. A second, sorted index of packed keys ``core·2¹³ + d`` holds
+only the valid pairs, so a search can read what a core already knows without walking to the
+nearest valid d.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from archprobe.errors import SpecError
-from archprobe.graph.cost import Cost
-from archprobe.sweep.fast import SpecCost
-from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS, _block_with, uniform_costs
-from archprobe.sweep.vector import FIELDS, Core, Int64s, cost_rows
+from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS, _block_with
+from archprobe.sweep.vector import FIELDS, Core, Int64s
+from archprobe.sweep.width_fill import pair_costs
 
 SHIFT = 13  # bits of d in a packed key: d ≤ MAX_WIDTH_PER_GROUP < 2¹³
 MASK = (1 << SHIFT) - 1
@@ -27,18 +28,6 @@ Bools = NDArray[np.bool_]
 
 def _field(preserve: str) -> int:
     return FIELDS.index("params" if preserve.endswith("params") else "macs")
-
-
-def _terms(cost: SpecCost, preserve: str, stages: list[int]) -> list[int]:
-    """What the metric of ``preserve`` reads from a core's cost (see :meth:`Batch.metric`)."""
-    f = _field(preserve)
-    if preserve in NET_TARGETS:
-        return [cost.total[f], *(_repeat(cost, s)[f] for s in stages)]
-    return [cost.stages[0].first[f], _repeat(cost, 0)[f]]
-
-
-def _repeat(cost: SpecCost, stage: int) -> Cost:
-    return cost.stages[stage].repeat or Cost()
 
 
 def why_not(core: Core) -> str | None:
@@ -66,8 +55,11 @@ class Table:
         """Forget every core and (core, d); row 0 stands for any d outside 1..MAX (invalid)."""
         width = 1 + len(self.stages) if self.preserve in NET_TARGETS else 2
         self.cores: list[tuple[Core, int]] = []  # by id: the core and its cardinality
-        self.keys, self.slot = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        self.vkeys, self.vslot = self.keys, self.slot  # the valid pairs only
+        # index[id, d]: the row of (id, d), -1 while unknown; column 0 (d = 0) is row 0
+        self.index = np.full((8, 65), -1, dtype=np.int32)
+        self.index[:, 0] = 0
+        self.vkeys = np.zeros(0, dtype=np.int64)  # the valid pairs only, sorted packed keys
+        self.vslot = np.zeros(0, dtype=np.int64)
         self.valid = np.zeros(1, dtype=bool)
         self.total = np.zeros((1, len(FIELDS)), dtype=np.int64)
         self.repeat = np.zeros((1, len(self.stages), len(FIELDS)), dtype=np.int64)
@@ -83,23 +75,40 @@ class Table:
                 assert core.spec is not None  # why_not refuses a core without one
                 known = len(self.cores)
                 self.cores.append((core, int(getattr(core.spec.block, "groups", 1))))
+                self._grow(len(self.cores), 0)
             core.memo[_MEMO] = (self.epoch, known)
         return known if isinstance(known, int) else -1
 
+    @property
+    def size(self) -> int:
+        """Entries of the dense index the cores use (4 bytes each)."""
+        return len(self.cores) * self.index.shape[1]
+
+    def _grow(self, cores: int, d: int) -> None:
+        """Room in the index for ``cores`` ids and widths up to ``d`` (doubling, to MAX)."""
+        rows, cols = self.index.shape
+        if cores <= rows and d < cols:
+            return
+        while rows < cores:
+            rows *= 2
+        while cols <= d:
+            cols = min(2 * cols - 1, MAX_WIDTH_PER_GROUP + 1)
+        index = np.full((rows, cols), -1, dtype=np.int32)
+        index[:, 0] = 0
+        index[: self.index.shape[0], : self.index.shape[1]] = self.index
+        self.index = index
+
     def rows(self, ids: Int64s, d: Int64s) -> Int64s:
         """The table row of each (id, d); 0 where d is outside 1..MAX."""
-        inside = (d >= 1) & (d <= MAX_WIDTH_PER_GROUP)
-        key = (ids << SHIFT) | np.where(inside, d, 0)
-        pos = self._find(key)
-        missing = inside & (self.keys[pos] != key) if len(self.keys) else inside
+        d = np.where((d >= 1) & (d <= MAX_WIDTH_PER_GROUP), d, 0)
+        if d.size and int(d.max()) >= self.index.shape[1]:
+            self._grow(len(self.cores), int(d.max()))
+        row = self.index[ids, d]
+        missing = row < 0
         if missing.any():
-            self._fill(np.unique(key[missing]))
-            pos = self._find(key)
-        return np.where(inside, self.slot[pos], 0) if len(self.keys) else np.zeros_like(d)
-
-    def _find(self, key: Int64s) -> Int64s:
-        """Where each key is (or would go) in ``keys``, clipped to a valid index."""
-        return np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
+            self._fill(np.unique((ids[missing] << SHIFT) | d[missing]))
+            row = self.index[ids, d]
+        return row.astype(np.int64)
 
     def _fill(self, keys: Int64s) -> None:
         """Compute the (core, d) pairs of ``keys`` (sorted, none known) by the scalar rule."""
@@ -108,21 +117,19 @@ class Table:
             core, groups = self.cores[key >> SHIFT]
             assert core.spec is not None  # registered cores have a spec
             todo.append((core.spec, groups, key & MASK))
-        costs = uniform_costs(todo)
+        got = pair_costs(todo)
         start = len(self.valid)
-        self.valid = np.concatenate([self.valid, [c is not None for c in costs]])
-        self.total = np.concatenate(
-            [self.total, cost_rows([c.total if c else None for c in costs])]
-        )
-        repeat = [cost_rows([_repeat(c, s) if c else None for c in costs]) for s in self.stages]
-        self.repeat = np.concatenate([self.repeat, np.stack(repeat, axis=1)]) if repeat else (
-            np.zeros((len(self.valid), 0, len(FIELDS)), dtype=np.int64))  # fmt: skip
-        terms = [_terms(c, self.preserve, self.stages) if c else [0] * self.terms.shape[1]
-                 for c in costs]  # fmt: skip
-        self.terms = np.concatenate([self.terms, np.array(terms, dtype=np.int64)])
+        self.valid = np.concatenate([self.valid, got.valid])
+        self.total = np.concatenate([self.total, got.total])
+        self.repeat = np.concatenate([self.repeat, got.repeat[:, self.stages]])
+        f = _field(self.preserve)
+        if self.preserve in NET_TARGETS:
+            terms = np.concatenate([got.total[:, None, f], got.repeat[:, self.stages, f]], axis=1)
+        else:  # stage 0's first block (its transition included) and its repeated block
+            terms = np.stack([got.first[:, 0, f], got.repeat[:, 0, f]], axis=1)
+        self.terms = np.concatenate([self.terms, terms])
         slots = np.arange(start, start + len(keys))
-        at = np.searchsorted(self.keys, keys)
-        self.keys, self.slot = np.insert(self.keys, at, keys), np.insert(self.slot, at, slots)
+        self.index[keys >> SHIFT, keys & MASK] = slots
         ok = self.valid[slots]
         at = np.searchsorted(self.vkeys, keys[ok])
         self.vkeys = np.insert(self.vkeys, at, keys[ok])
