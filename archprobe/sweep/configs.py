@@ -28,7 +28,7 @@ from archprobe.spec.merge import set_path
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep import generated
 from archprobe.sweep.accepted import METRICS, Accepted, Config, ConfigText
-from archprobe.sweep.draws import Column, batches
+from archprobe.sweep.draws import Column, batches, row_ids
 from archprobe.sweep.fast import SpecCost, spec_cost
 from archprobe.sweep.solve import metric, solve_width, with_width
 from archprobe.sweep.spec import SweepSpec
@@ -148,6 +148,7 @@ class Generation:
         self.tally = Tally()
         self.accepted = 0
         self.keys: set[int] = set()  # 64 bits of each key: 8 bytes a config, not a string
+        self.seen_ids: set[int] = set()  # draws.row_ids of the random draws looked at
         self.target = target_of(sweep) if sweep.solve else 0
         self.limit = max(MIN_TRIES, TRIES_PER_CONFIG * (sweep.n or 0))
         self.staged = generated.evaluator(sweep) if sweep.solve is None else None
@@ -240,15 +241,18 @@ class Generation:
         wanted (an eighth more for duplicates): the batch that reaches ``n`` would otherwise key
         every accepted row, then drop those past ``n``."""
         need = (self.sweep.n or 0) - self.accepted if self.sweep.mode == "random" else None
+        ids = row_ids(cols) if need is not None else None  # a grid repeats no row
         kept: list[int] = []
         keys: list[str] = []
         start = 0
         while start < len(rows):
             size = len(rows) if need is None else max(256, (need - len(kept)) * 9 // 8)
             part, start = rows[start : start + size], start + size
-            for i, key in zip(part.tolist(), self._keys(ev, cols, part, scalar), strict=True):
-                short = int(key[:16], 16)
-                if short in self.keys:
+            new = self._unseen(ids, part)  # a repeated draw: its key is known, not made again
+            made = iter(self._keys(ev, cols, part[new], scalar))
+            for i, fresh in zip(part.tolist(), new.tolist(), strict=True):
+                key = next(made) if fresh else None
+                if key is None or (short := int(key[:16], 16)) in self.keys:
                     self.tally.duplicates += 1
                     continue
                 self.keys.add(short)
@@ -257,6 +261,18 @@ class Generation:
                 if len(kept) == need:
                     return kept, keys, i
         return kept, keys, len(ev.valid) - 1
+
+    def _unseen(self, ids: Any, part: Any) -> Any:
+        """Which of ``part`` draw values not drawn before (the first of repeats in ``part``).
+        Ids are remembered as they are looked at: a slice cut short by ``n`` ends the sweep, so
+        its unread rows are never drawn again."""
+        if ids is None:
+            return np.ones(len(part), dtype=bool)
+        seen, new = self.seen_ids, []
+        for v in ids[part].tolist():
+            new.append(v not in seen)
+            seen.add(v)
+        return np.array(new, dtype=bool)
 
     def _invalid(self, cols: list[Column], i: int, ev: Evaluated) -> str:
         values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}

@@ -57,6 +57,29 @@ def _sampled(axis: Axis, values: NDArray[Any]) -> Column:
     return Column(axis, values, codes.astype(np.int64), tuple(distinct.tolist()))
 
 
+def row_ids(cols: list[Column]) -> NDArray[np.int64] | None:
+    """An exact int64 identity of each row's values, the same in every batch (equal ids: equal
+    values): mixed-radix codes of the listed axes' indices and the integer samplers' offsets.
+    None where a column has no such code (a float sampler) or the combinations pass 2⁶²."""
+    ids = np.zeros(len(cols[0].codes) if cols else 0, dtype=np.int64)
+    radix = 1
+    for c in cols:
+        s = c.axis.sampler
+        if s is None:
+            code, size = c.codes, max(len(c.axis.values or ()), 1)
+        elif s.kind == "int":
+            low = math.floor(s.low)
+            code, size = c.values - low, math.ceil(s.high) - low + 1
+            if len(code) and (int(code.min()) < 0 or int(code.max()) >= size):
+                return None
+        else:
+            return None
+        if radix * size >= 1 << 62:
+            return None
+        ids, radix = ids * size + code, radix * size
+    return ids
+
+
 def grid_size(sweep: SweepSpec) -> int:
     """Configs of a grid or zip sweep; random sweeps: ``n``."""
     if sweep.mode == "grid":

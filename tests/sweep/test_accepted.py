@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from archprobe.sweep.configs import Generation
+from archprobe.sweep.draws import batches, row_ids
 from archprobe.sweep.run import run_sweep
 from archprobe.sweep.spec import SweepSpec, load_sweep
 
@@ -95,3 +96,52 @@ def test_the_batch_size_changes_neither_configs_nor_tally(name: str) -> None:
         keys = [c.key for batch in gen for c in batch]
         runs.append((keys, dataclasses.astuple(gen.tally)))
     assert runs[0] == runs[1] == runs[2] and len(runs[0][0]) == sweep.n
+
+
+SMALL = """sweep: small
+base: resnet50
+mode: random
+seed: 1
+n: 12
+axes:
+  stages.0.depth: {int: [1, 4]}
+  block.groups: [1, 2, 4]
+  head.dropout: [0.0, 0.2]
+"""
+
+
+def test_row_ids_name_values_across_batches(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SMALL, encoding="utf-8")
+    sweep = load_sweep(tmp_path / "s.yaml")
+    stream = batches(sweep, 50)
+    pairs: dict[tuple[object, ...], int] = {}
+    for cols in (next(stream), next(stream), next(stream)):
+        ids = row_ids(cols)
+        assert ids is not None
+        for i, v in enumerate(ids.tolist()):
+            assert pairs.setdefault(tuple(c.python()[i] for c in cols), v) == v
+    assert len(set(pairs.values())) == len(pairs) == 24  # every value tuple, one id each
+    floats = dataclasses.replace(sweep, axes=[*sweep.axes, *_mixed(tmp_path).axes[-1:]])
+    assert row_ids(next(batches(floats, 10))) is None  # a float sampler has no exact code
+
+
+def test_every_config_of_a_small_space_once_and_its_repeats_counted(tmp_path: Path) -> None:
+    """n = the whole space (4 depths x 3 groups x 2 dropouts = 24): all found, and the tally's
+    duplicates are the draws whose values came before (counted by brute force)."""
+    (tmp_path / "s.yaml").write_text(SMALL, encoding="utf-8")
+    sweep = dataclasses.replace(load_sweep(tmp_path / "s.yaml"), n=24)
+    gen = Generation(sweep, 16)
+    configs = [c for batch in gen for c in batch]
+    assert len({json.dumps(c.values, sort_keys=True) for c in configs}) == len(configs) == 24
+    seen: set[tuple[object, ...]] = set()
+    repeats, drawn = 0, 0
+    for cols in batches(sweep, 16):
+        for row in zip(*(c.python() for c in cols), strict=True):
+            if drawn == gen.tally.drawn:
+                break
+            repeats += row in seen
+            seen.add(row)
+            drawn += 1
+        if drawn == gen.tally.drawn:
+            break
+    assert gen.tally.duplicates == repeats > 0 and gen.tally.invalid == gen.tally.rejected == 0
