@@ -158,6 +158,10 @@ class Store:
                 if not _readonly:
                     self.db.execute("PRAGMA journal_mode=WAL")
                     self.db.execute("PRAGMA synchronous=NORMAL")
+                    # Keys are hashes: each insert lands at a random place of the key index,
+                    # which outgrows SQLite's 2 MiB default cache within ~10⁵ rows. 32 MiB keeps
+                    # it resident: 600k inserts, 8.9 -> 6.3 us CPU a row (measured).
+                    self.db.execute("PRAGMA cache_size=-32768")
                     self.db.execute(SCHEMA)
                     self.db.commit()
             except BaseException:
