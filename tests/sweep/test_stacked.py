@@ -10,6 +10,10 @@ must actually run (not only its per-block fallback) on the spaces it is for.
 from __future__ import annotations
 
 import dataclasses
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,3 +152,20 @@ def test_regnet_blocks_are_expanded_once() -> None:
         node = stacked.expand_once([c for c, _ in group])
         got = stacked._walk(node, [y for _, y in group])
         assert got == [stacked.part_cost(c.node(), y, memo=False) for c, y in group]
+
+
+def test_a_block_call_pickled_in_another_process_hashes_as_made_here(tmp_path: Path) -> None:
+    """BlockCall keeps its hash; one unpickled from a process with another string-hash seed
+    must hash (and so be found in a dict) as an equal call made here."""
+    made = (
+        "import pickle, sys\n"
+        "from archprobe.spec import load_spec\n"
+        "from archprobe.spec.expand import plan\n"
+        "call = plan(load_spec('resnext50_32x4d')).stages[1].first\n"
+        "sys.stdout.buffer.write(pickle.dumps(call))\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    blob = subprocess.run([sys.executable, "-c", made], capture_output=True, check=True, env=env)
+    theirs = pickle.loads(blob.stdout)
+    ours = stacked.plan(load_spec("resnext50_32x4d")).stages[1].first
+    assert theirs == ours and hash(theirs) == hash(ours) and {ours: 1}[theirs] == 1
