@@ -83,7 +83,7 @@ def with_width(spec: ArchSpec, groups: int, width_per_group: int | Sequence[int]
     if len(widths) != len(spec.stages):
         raise SpecError(f"{len(widths)} widths for {len(spec.stages)} stages")
     stages = tuple(
-        stage.model_copy(update={"block": _block_with(stage.block, groups, d, i)})
+        stage.model_copy(update={"block": block_with(stage.block, groups, d, i)})
         for i, (stage, d) in enumerate(zip(spec.stages, widths, strict=True))
     )
     top = {"groups": groups, "width_per_group": widths[0]}
@@ -91,7 +91,7 @@ def with_width(spec: ArchSpec, groups: int, width_per_group: int | Sequence[int]
 
 
 @lru_cache(maxsize=1 << 14)
-def _block_with(block: BlockParams, groups: int, width_per_group: int, stage: int) -> BlockParams:
+def block_with(block: BlockParams, groups: int, width_per_group: int, stage: int) -> BlockParams:
     """Stage ``stage``'s block at (C, d); cached, as the solver asks for the same ones often."""
     if not isinstance(block, GroupedWidthParams):
         raise SpecError(
@@ -125,7 +125,7 @@ def metric(cost: SpecCost, preserve: str) -> int:
 
 def uniform_cost(spec: ArchSpec, groups: int, d: int) -> SpecCost | None:
     """``spec``'s cost with every stage at (``groups``, ``d``); None where that is invalid."""
-    blocks = [_block_with(s.block, groups, d, i) for i, s in enumerate(spec.stages)]
+    blocks = [block_with(s.block, groups, d, i) for i, s in enumerate(spec.stages)]
     try:
         return spec_cost(spec, blocks)
     except GraphError:  # a stage's width rounds to zero channels per group
@@ -138,7 +138,7 @@ def uniform_costs(todo: Sequence[tuple[ArchSpec, int, int]]) -> list[SpecCost | 
     out: list[SpecCost | None] = []
     specs = [spec for spec, _, _ in todo]
     blocks = [
-        [_block_with(s.block, groups, d, i) for i, s in enumerate(spec.stages)]
+        [block_with(s.block, groups, d, i) for i, s in enumerate(spec.stages)]
         for spec, groups, d in todo
     ]  # as uniform_cost: the plan takes the blocks, no spec is copied
     for cost in spec_costs(specs, blocks):
@@ -327,7 +327,7 @@ def solve_width(
     solved = with_width(spec, groups, widths)
     cost = (None if per_stage else values.cost(d)) or spec_cost(solved)  # uniform: already known
     stage = solved.stages[0]
-    assert isinstance(stage.block, GroupedWidthParams)  # _block_with refused any other block
+    assert isinstance(stage.block, GroupedWidthParams)  # block_with refused any other block
     block_params, block_macs = _template(cost)
     return Solution(
         groups=groups,

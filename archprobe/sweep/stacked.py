@@ -191,11 +191,11 @@ def proxy(call: BlockCall, x: Shape) -> Hashable:
 
 
 def _costs(calls: list[tuple[BlockCall, Shape]]) -> dict[tuple[BlockCall, Shape], Outcome]:
-    out: list[Outcome | None] = [_MEMO.get(key) for key in calls]
+    """The outcome of each of ``calls`` (none of them memoised yet), memoised."""
+    out: list[Outcome | None] = [None] * len(calls)
     groups: dict[Hashable, list[int]] = {}
     for i, (call, x) in enumerate(calls):
-        if out[i] is None:
-            groups.setdefault(proxy(call, x), []).append(i)
+        groups.setdefault(proxy(call, x), []).append(i)
     for members in groups.values():
         if len(members) < MIN_GROUP or not _once(members, calls, out):
             _each(members, calls, out)

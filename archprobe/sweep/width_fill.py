@@ -25,7 +25,7 @@ from archprobe.graph.op import GraphError
 from archprobe.spec.expand import BlockCall, Plan, plan
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep.fast import part_cost
-from archprobe.sweep.solve import _block_with
+from archprobe.sweep.solve import block_with
 from archprobe.sweep.stacked import block_costs
 
 FIELDS = len(Cost._fields)
@@ -68,7 +68,7 @@ class _Core:
         assert self.plan is not None
         out = []
         for i, (stage, planned) in enumerate(zip(self.spec.stages, self.plan.stages, strict=True)):
-            block = _block_with(stage.block, groups, d, i)
+            block = block_with(stage.block, groups, d, i)
             repeat = planned.repeat
             out.append((_with(planned.first, block), repeat and _with(repeat, block)))
         return out

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from archprobe.errors import SpecError
-from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS, _block_with
+from archprobe.sweep.solve import MAX_WIDTH_PER_GROUP, NET_TARGETS, block_with
 from archprobe.sweep.vector import FIELDS, Core, Int64s
 from archprobe.sweep.width_fill import pair_costs
 
@@ -37,7 +37,7 @@ def why_not(core: Core) -> str | None:
         return core.error
     try:
         for i, stage in enumerate(core.spec.stages):
-            _block_with(stage.block, 1, 1, i)
+            block_with(stage.block, 1, 1, i)
     except SpecError as exc:
         return str(exc)
     return None

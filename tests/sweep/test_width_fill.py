@@ -26,7 +26,7 @@ from archprobe.sweep.draws import batches
 from archprobe.sweep.fast import SpecCost
 from archprobe.sweep.solve import (
     MAX_WIDTH_PER_GROUP,
-    _block_with,
+    block_with,
     uniform_cost,
     uniform_costs,
     with_width,
@@ -54,7 +54,7 @@ def test_block_override_equals_the_copied_spec(name: str) -> None:
     invalid widths included (ResNeSt at C = 2 refuses odd d; d = 1 rounds to zero at C = 1)."""
     spec = load_spec(name)
     pairs = [*PAIRS, (2, 3), (2, 5)]
-    blocks = [[_block_with(s.block, c, d, i) for i, s in enumerate(spec.stages)] for c, d in pairs]
+    blocks = [[block_with(s.block, c, d, i) for i, s in enumerate(spec.stages)] for c, d in pairs]
     got = stacked.spec_costs([spec] * len(pairs), blocks)
     invalid = 0
     for (c, d), cost in zip(pairs, got, strict=True):
