@@ -131,3 +131,21 @@ def test_commands_in_sweep_file_comments_parse() -> None:
     for args in found:
         result = runner.invoke(app, [*(a for a in args if a != "--help"), "--help"])
         assert result.exit_code == 0, f"archprobe {' '.join(args)}: {result.output}"
+
+
+def test_a_random_sweep_short_of_n_says_so(tmp_path: Path) -> None:
+    """4 depths x 3 group counts = 12 distinct configs; n = 20 cannot be met: the run stores the
+    12, then says it stopped at the draw limit instead of reporting 12 as if they were asked."""
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        "sweep: small\nbase: resnet50\nmode: random\nseed: 0\nn: 20\naxes:\n"
+        "  stages.0.depth: {int: [1, 4]}\n  block.groups: [1, 2, 4]\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["sweep", "run", str(path), "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == 0, result.output
+    assert "12 configs" in result.stderr
+    assert "found 12 of the n = 20 configs asked for" in result.stderr
+    path.write_text(path.read_text(encoding="utf-8").replace("n: 20", "n: 12"), encoding="utf-8")
+    result = runner.invoke(app, ["sweep", "run", str(path), "--db", str(tmp_path / "t.db")])
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.output

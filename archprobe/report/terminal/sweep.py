@@ -60,6 +60,20 @@ def run_summary(summary: RunSummary, target: Path) -> str:
     )
 
 
+def short_of_n(summary: RunSummary, wanted: int | None) -> str | None:
+    """The warning when a random sweep stopped before ``n`` configs (its draws ran out: every
+    config found, or the constraints and duplicates left too few), else None."""
+    if wanted is None or summary.total >= wanted:
+        return None
+    t = summary.tally
+    return (
+        f"warning: found {summary.total:,} of the n = {wanted:,} configs asked for; stopped at "
+        f"the draw limit ({t.drawn:,} draws: {t.duplicates:,} duplicates, {t.rejected:,} "
+        f"rejected, {t.invalid:,} invalid), so the space under its constraints may hold no "
+        "more distinct configs: lower n, or widen the axes or constraints"
+    )
+
+
 def shared_workers_note(workers: int) -> str:
     return (
         f"note: {workers} workers time configs at the same time on this machine, sharing "
