@@ -93,12 +93,7 @@ def run(
     Example: archprobe sweep run specs/sweeps/resnext50_cardinality.yaml --db x50.db
     Example: archprobe sweep run specs/sweeps/resnext50_cardinality_latency.yaml --executor ray
     """
-    from archprobe.report.terminal.sweep import (
-        run_summary,
-        shared_workers_note,
-        short_of_n,
-        sweep_progress,
-    )
+    from archprobe.report.terminal.sweep import run_summary, shared_workers_note, sweep_progress
     from archprobe.sweep.run import run_sweep
     from archprobe.sweep.spec import load_sweep
 
@@ -115,10 +110,7 @@ def run(
         except KeyboardInterrupt:  # every finished config is already committed to the store
             err.print(f"interrupted: the finished configs are in {target}; rerun to resume")
             raise typer.Exit(130) from None
-        err.print(run_summary(summary, target))
-        short = short_of_n(summary, sweep.n if sweep.mode == "random" else None)
-        if short:
-            err.print(short)
+        err.print(run_summary(summary, target, sweep.n if sweep.mode == "random" else None))
 
 
 @sweep_app.command("results", cls=Command)

@@ -48,16 +48,19 @@ def sweep_progress(console: Console) -> Iterator[ProgressFn]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def run_summary(summary: RunSummary, target: Path) -> str:
-    """One line: configs stored and new, what generation rejected, time and rate, the store."""
+def run_summary(summary: RunSummary, target: Path, wanted: int | None = None) -> str:
+    """One line: configs stored and new, what generation rejected, time and rate, the store;
+    then a warning where a random sweep found fewer than the ``wanted`` (its ``n``)."""
     t = summary.tally
     rate = summary.done / summary.seconds if summary.seconds else 0.0
-    return (
+    line = (
         f"{summary.total} configs ({summary.skipped} already stored, {summary.done} new) "
         f"from {t.drawn} draws ({t.rejected} rejected by constraints, {t.invalid} invalid, "
         f"{t.duplicates} duplicates) in {summary.seconds:.2f} s ({rate:,.0f} configs/s) "
         f"-> {target}"
     )
+    short = short_of_n(summary, wanted)
+    return line if short is None else f"{line}\n{short}"
 
 
 def short_of_n(summary: RunSummary, wanted: int | None) -> str | None:
