@@ -180,10 +180,11 @@ class Generation:
             return self._evaluate(cols)
 
     def _evaluate(self, cols: list[Column]) -> tuple[Evaluated, dict[int, tuple[Any, ...]]]:
-        solve = self.sweep.solve
+        solve, settled = self.sweep.solve, None
         if self.staged is not None:  # generator axes (regnet.*): costed by stage on arrays
             ev = self.staged.evaluate(cols)
-            ev.scalar = self._accept(ev) | (ev.scalar if ev.scalar is not None else False)
+            settled = self._accept(ev)  # costed exactly: the per-config path makes the spec only
+            ev.scalar = settled | (ev.scalar if ev.scalar is not None else False)
         elif solve is not None and not solve.per_stage:
             ev = solve_batch(self.cores, cols, self.target)
         elif solve is not None:  # per-stage widths: the per-config solver
@@ -193,21 +194,25 @@ class Generation:
             ev = evaluate(self.cores, cols)
             one = (ev.depths == 1).any(axis=1) if ev.depths.size else np.zeros(0, dtype=bool)
             ev.scalar = ~ev.valid & one if one.size else None  # probe invalid, depth 1 may not be
-        scalar = {} if ev.scalar is None else self._scalar(ev, cols, np.flatnonzero(ev.scalar))
-        return ev, scalar
+        rows = np.flatnonzero(ev.scalar) if ev.scalar is not None else None
+        return ev, {} if rows is None else self._scalar(ev, cols, rows, settled)
 
-    def _scalar(self, ev: Evaluated, cols: list[Column], rows: Any) -> dict[int, tuple[Any, ...]]:
-        """The per-config path for ``rows``: (spec, values) of each valid one."""
+    def _scalar(
+        self, ev: Evaluated, cols: list[Column], rows: Any, settled: Any = None
+    ) -> dict[int, tuple[Any, ...]]:
+        """The per-config path for ``rows``: (spec, values) of each valid one, and its cost
+        unless ``settled`` (rows whose totals the arrays computed, needing only the spec)."""
         out: dict[int, tuple[Any, ...]] = {}
         for i in rows.tolist():
             values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
             try:
                 spec, cost = make_spec(self.sweep, values, self.tally.drawn + i)
-                total = cost.total if cost is not None else spec_cost(spec).total
+                if settled is None or not settled[i]:
+                    ev.totals[i] = cost.total if cost is not None else spec_cost(spec).total
             except (SpecError, GraphError) as exc:
                 ev.valid[i], ev.errors[i] = False, str(exc)
                 continue
-            ev.totals[i], ev.valid[i] = total, True
+            ev.valid[i] = True
             out[i] = (spec, values)
         return out
 
