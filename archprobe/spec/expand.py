@@ -22,7 +22,7 @@ from archprobe.graph.nodes import Graph, Node, Section, Seq
 from archprobe.graph.op import GraphError
 
 if TYPE_CHECKING:
-    from archprobe.spec.schema import ArchSpec
+    from archprobe.spec.schema import ArchSpec, StageSpec
 
 CACHE = 1 << 14
 BLOCK_CACHE = 1 << 10  # built blocks are many objects (GC-tracked); a sweep caches their costs
@@ -122,15 +122,25 @@ class Plan:
 
 
 def plan_stage(spec: ArchSpec, i: int, cin: int, block: BlockParams | None = None) -> StagePlan:
-    """Stage ``i`` from ``cin`` channels; ``block`` replaces its block (the width solver).
+    """Stage ``i`` of ``spec`` from ``cin`` channels; ``block`` replaces its block (the width
+    solver).
 
     Raises:
         GraphError: an impossible block or transition, scoped to its module name.
     """
-    stage, name, down = spec.stages[i], f"layer{i + 1}", f"transition{i + 1}"
+    return stage_plan(spec.transition, spec.stages[i], i, cin, block)
+
+
+def stage_plan(
+    transition: TransitionParams, stage: StageSpec, i: int, cin: int,
+    block: BlockParams | None = None,
+) -> StagePlan:  # fmt: skip
+    """:func:`plan_stage` from the parts it reads: the spec's transition and stage ``i`` (a
+    RegNet sweep plans its stage parts without a spec per part)."""
+    name, down = f"layer{i + 1}", f"transition{i + 1}"
     p = block or stage.block
     try:
-        trans = transition_node(spec.transition, cin, stage.width, stage.stride, down)
+        trans = transition_node(transition, cin, stage.width, stage.stride, down)
     except GraphError as exc:
         raise exc.within(down) from None
     if trans is not None:  # the transition takes the shape change; the blocks keep theirs

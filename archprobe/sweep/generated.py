@@ -7,7 +7,7 @@ the generator itself runs on one row), and a network's costs factor by stage (Ra
 2020 §3: stem, stages of identical blocks, head): stem + Σ_s [first block + (d_s − 1) · repeated
 block] + head, where a stage's blocks depend only on its index (the input resolution), its input
 and output widths and its block's knobs. Each distinct stage is costed once through the spec's
-own plan (``spec.expand.plan_stage``, ``sweep/fast.py: block_cost``) and cached; totals are
+own plan (``spec.expand.stage_plan``, ``sweep/fast.py: block_cost``) and cached; totals are
 exact int64 gathers and sums.
 
 Refusals (w0/wa/wm, num_stages, an empty bottleneck) are decided on the arrays with the
@@ -31,7 +31,7 @@ from archprobe.blocks.base import BlockParams
 from archprobe.errors import SourceLoc, SpecError
 from archprobe.graph.cost import Cost, Shape
 from archprobe.graph.ops import GraphError
-from archprobe.spec.expand import BlockCall, head_nodes, plan_stage, stem_nodes
+from archprobe.spec.expand import BlockCall, head_nodes, stage_plan, stem_nodes
 from archprobe.spec.generators import GENERATORS
 from archprobe.spec.generators.regnet import (
     BLOCK,
@@ -364,7 +364,7 @@ class RegNetSweep:
         try:
             st = StageSpec.model_validate({"depth": 2, "width": width, "stride": STRIDE,
                                            "block": params})  # fmt: skip
-            sp = plan_stage(self.base.model_copy(update={"stages": (st,) * (s + 1)}), s, cin)
+            sp = stage_plan(self.base.transition, st, s, cin)
             if not first:
                 assert sp.repeat is not None  # depth 2
                 return Cost(), sp.repeat, (width, *self.sizes[s + 1])
