@@ -1,8 +1,9 @@
 """From a sweep spec to configs, in batches: values, costs (``sweep/vector.py``), the solver
 (``sweep/vsolve.py``), analytic rejection, store keys.
 
-:func:`accepted_batches` streams the accepted, distinct configs a batch at a time, so a run's
-memory does not grow with its size; a config's pydantic spec is built only when asked for
+:class:`Generation` streams the accepted, distinct configs a batch at a time
+(``sweep/accepted.py``: columns, stored without a Python object per row), so a run's memory does
+not grow with its size; a config's pydantic spec is built only when asked for
 (:attr:`Config.spec`: a measurement, a test). Rows the arrays cannot settle (a per-stage solve, a
 core invalid at the probe depth) take the per-config path (:func:`make_spec`), which is also the
 reference the vectorised path is tested against.
@@ -27,7 +28,7 @@ from archprobe.spec.loader import validate
 from archprobe.spec.merge import set_path
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep import generated
-from archprobe.sweep.accepted import METRICS, Accepted, Config, ConfigText
+from archprobe.sweep.accepted import METRICS, WIDTH_KEY, Accepted, Config, ConfigText
 from archprobe.sweep.draws import Column, batches, row_ids
 from archprobe.sweep.fast import SpecCost, spec_cost
 from archprobe.sweep.solve import metric, solve_width, with_width
@@ -74,7 +75,7 @@ def make_spec(
     if how.per_stage:
         values.update({f"stages.{i}.width_per_group": d for i, d in enumerate(widths)})
     else:
-        values["block.width_per_group"] = widths[0]
+        values[WIDTH_KEY] = widths[0]
     # Stage overrides of the base lose to the solver: with_width sets every stage's block.
     assert solution.spec is not None and solution.cost is not None
     return solution.spec, solution.cost

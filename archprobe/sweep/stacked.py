@@ -6,9 +6,12 @@ graphs. Blocks whose node trees match in every node type, name and non-integer f
 integer fields hold an int64 array (one entry per block) where the blocks differ. The ordinary
 graph walk (``walk_seq``, each op's ``out_shape`` and ``cost_at``) then runs once on that tree and
 array shapes, so N blocks cost one pass per op, from the same code as the per-config walk (no
-second description of any block). Each block was expanded on its own first, so the ops' own
-constructor checks ran; where a shape rule rejects any entry, or a rule branches on a value that
-differs, the group falls back to the per-block walk, which gives the exact per-block error.
+second description of any block). A group is first expanded *once* (:func:`expand_once`: the
+part's own ``expand`` on int64 arrays of the integers that differ, so the ops' constructor checks
+run on every entry); a part whose code cannot take arrays raises, and its blocks are expanded one
+by one, then stacked field by field. Where a check or shape rule rejects any entry, or a rule
+branches on a value that differs, the group falls back to the per-block walk, which gives the
+exact per-block error.
 """
 
 from __future__ import annotations
