@@ -3,8 +3,9 @@
 Sources, never this code: the oracle files in tests/data/oracles/ (torchvision 0.28 built with
 weights=None: params, MACs, MACs per module, state_dict keys and shapes), facts.md §11
 (torchvision num_params and _ops for every variant), mmpretrain's RegNet docstring and configs
-(stage widths), and torchvision's ``ResBottleneckBlock`` source, re-implemented below in plain
-torch for the block-level numerics.
+(stage widths), pycls' ``generate_regnet`` (the width rule, re-implemented below for one row),
+and torchvision's ``ResBottleneckBlock`` source, re-implemented below in plain torch for the
+block-level numerics.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -26,7 +28,7 @@ from archprobe.builder.network import build, build_node
 from archprobe.cli.app import app
 from archprobe.errors import SpecError
 from archprobe.spec import load_spec
-from archprobe.spec.generators.regnet import RegNetParams, regnet_stages
+from archprobe.spec.generators.regnet import RegNetParams, regnet_stages, stage_table
 from archprobe.spec.jsonschema import file_schema
 from archprobe.sweep.run import run_sweep
 from archprobe.sweep.solve import solve_width
@@ -65,6 +67,41 @@ def _generated(name: str) -> list[tuple[int, int, int]]:
 def test_stage_table_matches_torchvision_state_dict(name: str) -> None:
     assert _generated(name) == _oracle_stages(name)
     assert all(st.stride == 2 for st in load_spec(name).stages)
+
+
+def _pycls_stages(d: int, w0: int, wa: float, wm: float) -> list[tuple[int, int]]:
+    """(width, depth) per stage, as pycls' ``generate_regnet`` computes them for one parameter
+    set (its code re-implemented here: float64 numpy, one row), then runs of equal width."""
+    ws_cont = np.arange(d) * wa + w0
+    ks = np.round(np.log(ws_cont / w0) / np.log(wm))
+    ws = np.round(np.divide(w0 * np.power(wm, ks), 8)) * 8
+    runs: list[tuple[int, int]] = []
+    for w in ws.astype(int).tolist():
+        if runs and runs[-1][0] == w:
+            runs[-1] = (w, runs[-1][1] + 1)
+        else:
+            runs.append((w, 1))
+    return runs
+
+
+def test_stage_table_equals_pycls_row_by_row() -> None:
+    """The batched stage table (one array pass for many parameter sets, exponents through a
+    table of powers) equals pycls' per-row computation on 3,000 random parameter sets."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    d = rng.integers(1, 64, n)
+    w0 = rng.integers(1, 32, n) * 8
+    wa = np.round(np.exp(rng.uniform(np.log(0.5), np.log(256), n)), 1)
+    wm = np.round(rng.uniform(1.05, 4.0, n), 3)
+    # wm >= 1.5 keeps every exponent small (the table of powers); all rows reach past 64
+    # (wm 1.05: exponents past 100), where the batch takes np.power on every block
+    for rows in (np.flatnonzero(wm >= 1.5), np.arange(n)):
+        t = stage_table(d[rows], w0[rows], wa[rows], wm[rows])
+        assert (t.refused < 0).all()
+        for j, i in enumerate(rows.tolist()):
+            at = slice(int(t.first[j]), int(t.first[j] + t.count[j]))
+            got = list(zip(t.width[at].tolist(), t.depth[at].tolist(), strict=True))
+            assert got == _pycls_stages(int(d[i]), int(w0[i]), float(wa[i]), float(wm[i])), i
 
 
 def test_stage_widths_match_mmpretrain() -> None:

@@ -107,27 +107,23 @@ def refusal_message(code: int, w0: Any, wa: Any, wm: Any) -> str:
     return REFUSALS[code][1](w0, wa, wm)
 
 
-def _quantized(depth: Int64s, w0: Int64s, wa: Array, wm: Array) -> tuple[Array, Array]:
-    """Every block's width (§3.3, Eq. 2–3, then to a multiple of 8) as float64, (n, max d),
-    and the mask of the blocks that exist (j < d)."""
+def _exponents(depth: Int64s, w0: Array, wa: Array, wm: Array) -> tuple[Array, Array]:
+    """Every block's exponent s_j = round(log_wm(u_j / w0)) (§3.3, Eq. 2–3) as float64,
+    (n, max d), and the mask of the blocks that exist (j < d)."""
     j = np.arange(int(depth.max()) if depth.size else 0)
     with np.errstate(all="ignore"):  # refused rows (w0 0, wm 1) give inf/nan, masked later
         u = w0[:, None] + wa[:, None] * j  # float64, as pycls' np.arange(d) * w_a + w_0
-        s = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])  # half to even
-        w = np.round(w0[:, None] * _powers(wm, s) / QUANT) * QUANT
-    return w, j < depth[:, None]
+        np.divide(u, w0[:, None], out=u)
+        np.log(u, out=u)
+        np.divide(u, np.log(wm)[:, None], out=u)
+        np.round(u, out=u)  # half to even, as np.round
+    return u, j < depth[:, None]
 
 
-def _powers(wm: Array, s: Array) -> Array:
-    """wm ** s, row by row: from a table of wm ** 0, 1, ... when the exponents are few (the
-    same np.power on the same numbers, on far fewer of them than one per block)."""
-    k = np.where(np.isfinite(s), s, 0)
-    top = int(k.max()) if k.size else 0
-    if top > 64 or k.min(initial=0) < 0:
-        return np.power(wm[:, None], s)
-    table = np.power(wm[:, None], np.arange(top + 1, dtype=np.float64))
-    picked = np.take_along_axis(table, k.astype(np.int64), axis=1)
-    return np.where(np.isfinite(s), picked, np.nan)
+def _width(w0: Array, wm: Array, s: Array) -> Array:
+    """w0·wm^s rounded to a multiple of 8 (float64; non-finite for a width past floats)."""
+    with np.errstate(all="ignore"):
+        return np.round(w0 * np.power(wm, s) / QUANT) * QUANT
 
 
 @dataclass(frozen=True)
@@ -144,15 +140,26 @@ class Table:
 
 def stage_table(depth: Int64s, w0: Int64s, wa: Array, wm: Array) -> Table:
     """The block widths of every row cut into runs of equal width: the stages (torchvision
-    ``from_init_params``: ``torch.unique_consecutive`` of the widths)."""
+    ``from_init_params``: ``torch.unique_consecutive`` of the widths).
+
+    A block's width depends on its exponent alone, so it is computed at the first block of each
+    run of equal exponents (a few per row, not one per block); runs whose widths come out equal
+    are then merged, which gives the runs of equal widths exactly."""
     code = refusal(w0, wa, wm)
     d = np.where(code < 0, depth, 1)  # a refused row keeps one placeholder block
-    w, exists = _quantized(d, w0.astype(np.float64), wa.astype(np.float64), wm.astype(np.float64))
-    code[(code < 0) & ~(np.isfinite(w) & (w < MAX_WIDTH) | ~exists).all(axis=1)] = OVERFLOW
+    f0, fm = w0.astype(np.float64), wm.astype(np.float64)
+    s, exists = _exponents(d, f0, wa.astype(np.float64), fm)
     exists &= (code < 0)[:, None]
     starts = exists.copy()
-    starts[:, 1:] &= w[:, 1:] != w[:, :-1]
+    starts[:, 1:] &= s[:, 1:] != s[:, :-1]  # nan != nan: a nan exponent is a run of its own
     row, j = np.nonzero(starts)
+    w = _width(f0[row], fm[row], s[row, j])
+    over = np.zeros(len(d), dtype=bool)
+    over[row[~(np.isfinite(w) & (w < MAX_WIDTH))]] = True
+    code[over] = OVERFLOW
+    new = ~over[row]
+    new[1:] &= (row[1:] != row[:-1]) | (w[1:] != w[:-1])  # a new row, or a new width
+    row, j, w = row[new], j[new], w[new]
     after = np.empty_like(j)  # the next stage's first block, or the row's end
     after[:-1] = j[1:]
     last = np.ones(len(j), dtype=bool)
@@ -160,7 +167,7 @@ def stage_table(depth: Int64s, w0: Int64s, wa: Array, wm: Array) -> Table:
     end = np.where(last, d[row], after)
     count = np.bincount(row, minlength=len(d)).astype(np.int64)
     first = (np.cumsum(count) - count).astype(np.int64)
-    width = w[row, j].astype(np.int64)
+    width = w.astype(np.int64)
     return Table(code, row.astype(np.int64), width, (end - j).astype(np.int64), count, first)
 
 
