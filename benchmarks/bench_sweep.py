@@ -116,27 +116,29 @@ def _space(label: str, sweep: SweepSpec, draws: int, n: int, tmp: Path, rounds: 
 
 def _warm(sweep: SweepSpec, draws: int) -> None:
     """Draws per second once every stage of the batches is costed (the steady state of a long
-    RegNet sweep: its distinct stages, ~60k at 400 MF, are walked once, ~0.5 ms each, the first
-    time they are drawn), arrays alone and with the accepted rows' specs (make_spec)."""
-    gen = Generation(sweep)
+    RegNet sweep: its distinct stages, ~60k at 400 MF, are costed the first time they are
+    drawn), arrays alone, then whole batches (accepted, keyed: a Generation over the same
+    draws, without SQLite)."""
+    n = max(1, draws // 65_536) * 65_536
+    gen = Generation(dataclasses.replace(sweep, n=10**9))  # stopped by the draws, not by n
     staged = gen.staged  # the evaluator whose caches the cold pass fills
     assert staged is not None
     stream = batches(sweep, 65_536)
-    cols = [next(stream) for _ in range(max(1, draws // 65_536))]
+    cols = [next(stream) for _ in range(n // 65_536)]  # the draws the Generation makes next
     for c in cols:
-        gen.evaluate(c)  # cold: every new stage costed once
-    done = sum(len(c[0].codes) for c in cols)
+        staged.evaluate(c)  # cold: every new stage costed once
     start = time.perf_counter()
     for c in cols:
         staged.evaluate(c)
-    arrays = done / (time.perf_counter() - start)
+    arrays = n / (time.perf_counter() - start)
     start = time.perf_counter()
-    for c in cols:
-        gen.evaluate(c)
-    full = done / (time.perf_counter() - start)
+    for _ in gen:
+        if gen.tally.drawn >= n:
+            break
+    full = gen.tally.drawn / (time.perf_counter() - start)
     print(
-        f"  warm (stages cached): arrays {arrays:,.0f} draws/s, with accepted specs "
-        f"{full:,.0f} draws/s ({len(staged.firsts.ids):,} first blocks cached)"
+        f"  warm (stages cached): arrays {arrays:,.0f} draws/s, whole batches (accepted, "
+        f"keyed) {full:,.0f} draws/s ({len(staged.parts.firsts):,} first blocks cached)"
     )
 
 

@@ -10,7 +10,7 @@ records' JSON byte for byte against ``json`` on the configs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from archprobe.sweep.store import SORTED_JSON
 from archprobe.sweep.vector import FIELDS, Core, Evaluated
 
 METRICS = ("params", "macs", "acts")
+SpecOf = Callable[[dict[str, Any], int], ArchSpec]  # (a config's values, its draw) -> its spec
 WIDTH_KEY = "block.width_per_group"  # where a uniform solve puts its width among the values
 
 
@@ -41,11 +42,19 @@ class Config:
     depths: tuple[tuple[int, int], ...] = ()  # (stage, depth) of the swept depths
     width: int | None = None  # the solved width per group (uniform solve)
     built: ArchSpec | None = field(default=None, repr=False, compare=False)
+    make: SpecOf | None = field(default=None, repr=False, compare=False)  # (values, draw) -> spec
 
     @property
     def spec(self) -> ArchSpec:
-        if self.built is not None:
-            return self.built
+        if self.built is None:
+            # a generated stage table (RegNet): the per-config path's spec; else the core's
+            spec = self.make(self.values, self.draw) if self.make is not None else self._cored()
+            object.__setattr__(self, "built", spec)
+        assert self.built is not None
+        return self.built
+
+    def _cored(self) -> ArchSpec:
+        """The spec from the core's, with this config's depths and solved width."""
         assert self.core is not None and self.core.spec is not None
         spec = self.core.spec
         stages = list(spec.stages)
@@ -55,7 +64,6 @@ class Config:
         spec = spec.model_copy(update={"name": name, "stages": tuple(stages)})
         if self.width is not None:
             spec = with_width(spec, int(getattr(spec.block, "groups", 1)), self.width)
-        object.__setattr__(self, "built", spec)
         return spec
 
 
@@ -80,8 +88,10 @@ class ConfigText:
                 assert width is not None
                 columns.append(list(map(str, width)))
                 continue
-            encoded = [SORTED_JSON.encode(v) for v in cols[k].table]
-            columns.append([encoded[c] for c in cols[k].codes[rows].tolist()])
+            codes = cols[k].codes[rows].tolist()
+            table = cols[k].table  # a float axis's table holds every draw: encode only these
+            encoded = {c: SORTED_JSON.encode(table[c]) for c in set(codes)}
+            columns.append([encoded[c] for c in codes])
         return list(map(self.format.format, *columns)) if columns else ["{}"] * len(rows)
 
 
@@ -106,6 +116,7 @@ class Accepted:
     scalar: dict[int, tuple[ArchSpec, dict[str, Any]]]
     stages: list[int]  # the swept depth stages, in the columns of ev.depths
     text: ConfigText
+    make: SpecOf | None = None  # how a row's spec is made, where no core holds it (RegNet)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -143,15 +154,19 @@ class Accepted:
                 values[WIDTH_KEY] = width
             stages = tuple(zip(self.stages, depths[j], strict=True))
             out.append(Config(index, values, metrics, key, self.first_draw + i, cores[j], stages,
-                              width))  # fmt: skip
+                              width, make=self.make))  # fmt: skip
         return out
 
     def records(self, sweep: str, now: float) -> list[tuple[Any, ...]]:
         """The batch as store records (``store.COLUMNS``), from the columns: no Config made."""
-        texts = self.text.texts(self.cols, self.rows, self.widths())
-        for j, i in enumerate(self.rows.tolist()):
-            if i in self.scalar:
-                texts[j] = SORTED_JSON.encode(self.scalar[i][1])
+        rows, widths = self.rows.tolist(), self.widths()
+        columnar = [j for j, i in enumerate(rows) if i not in self.scalar]
+        picked = None if widths is None else [widths[j] for j in columnar]
+        texts = self.text.texts(self.cols, self.rows[columnar], picked)
+        if len(columnar) < len(rows):  # per-config rows (RegNet's accepted ones): their values
+            made = iter(texts)
+            texts = [SORTED_JSON.encode(self.scalar[i][1]) if i in self.scalar else next(made)
+                     for i in rows]  # fmt: skip
         indices = range(self.start, self.start + len(self.keys))
-        rows = zip(self.keys, indices, texts, self.metrics(), strict=True)
-        return [(key, sweep, index, text, *m, None, now) for key, index, text, m in rows]
+        records = zip(self.keys, indices, texts, self.metrics(), strict=True)
+        return [(key, sweep, index, text, *m, None, now) for key, index, text, m in records]

@@ -9,7 +9,7 @@ seed whatever the batch size.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,18 +105,24 @@ def check_size(sweep: SweepSpec) -> None:
         )
 
 
-def batches(sweep: SweepSpec, size: int) -> Iterator[list[Column]]:
-    """Batches of at most ``size`` configs, in sweep order; random mode never ends."""
+def batches(sweep: SweepSpec, size: int | Callable[[], int]) -> Iterator[list[Column]]:
+    """Batches of configs in sweep order, each of at most ``size`` (or of ``size()``, asked
+    anew for each batch); random mode never ends. A random stream is the same however it is cut
+    into batches (numpy's generators draw in sequence)."""
     check_size(sweep)
+    sized = size if callable(size) else lambda: size
     if sweep.mode == "random":
         seeds = np.random.SeedSequence(sweep.seed).spawn(len(sweep.axes))
         gens = [np.random.Generator(np.random.PCG64(s)) for s in seeds]
         while True:
-            yield [_random_column(a, g, size) for a, g in zip(sweep.axes, gens, strict=True)]
+            n = sized()
+            yield [_random_column(a, g, n) for a, g in zip(sweep.axes, gens, strict=True)]
     total = grid_size(sweep)
     shape = tuple(len(a.values or ()) for a in sweep.axes)
-    for start in range(0, total, size):
-        flat = np.arange(start, min(start + size, total), dtype=np.int64)
+    start = 0
+    while start < total:
+        flat = np.arange(start, min(start + sized(), total), dtype=np.int64)
+        start += len(flat)
         if sweep.mode == "grid":
             index = np.unravel_index(flat, shape)
             yield [_listed(a, i.astype(np.int64)) for a, i in zip(sweep.axes, index, strict=True)]

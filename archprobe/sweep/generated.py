@@ -13,12 +13,14 @@ exact int64 gathers and sums.
 Refusals (w0/wa/wm, num_stages, an empty bottleneck) are decided on the arrays with the
 generator's messages, located as validation locates them. A row the arrays cannot settle (an
 axis value the parameter model refuses, a stage the schema or the graph refuses, too many
-stages) is left to the per-config path, and so are accepted rows: their specs and store keys
-come from ``configs.make_spec`` as before, so keys do not change.
+stages) is left to the per-config path. Accepted rows are keyed from templates on the stage
+arrays (``sweep/staged_keys.py``; the same keys as their specs give, tested); their specs are
+made by ``configs.make_spec`` only when asked for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,13 +31,12 @@ from pydantic import Strict, ValidationError
 from archprobe.blocks import get_block
 from archprobe.blocks.base import BlockParams
 from archprobe.errors import SourceLoc, SpecError
-from archprobe.graph.cost import Cost, Shape
+from archprobe.graph.cost import Cost
 from archprobe.graph.ops import GraphError
-from archprobe.spec.expand import BlockCall, head_nodes, stage_plan, stem_nodes
+from archprobe.spec.expand import head_nodes, stem_nodes
 from archprobe.spec.generators import GENERATORS
 from archprobe.spec.generators.regnet import (
     BLOCK,
-    STRIDE,
     RegNetParams,
     Table,
     compatible,
@@ -46,12 +47,13 @@ from archprobe.spec.generators.regnet import (
 )
 from archprobe.spec.limits import MAX_BLOCKS, MAX_STAGES
 from archprobe.spec.loader import validate
-from archprobe.spec.schema import ArchSpec, StageSpec
+from archprobe.spec.schema import ArchSpec
 from archprobe.sweep.draws import Column
 from archprobe.sweep.fast import part_cost
 from archprobe.sweep.keyed import Costs, Keys
 from archprobe.sweep.spec import SweepSpec
-from archprobe.sweep.stacked import block_costs
+from archprobe.sweep.stage_parts import StageParts
+from archprobe.sweep.staged_keys import MAX_KEYED_STAGES, StagedKeys, StageRows
 from archprobe.sweep.vector import FIELDS, Core, Evaluated
 
 Int64s = NDArray[np.int64]
@@ -64,7 +66,7 @@ NUMBERS = {"depth": 0, "w0": 0, "wa": 0.0, "wm": 0.0, "group_width": 0, "num_sta
 PACKED = 6  # stages of a num_stages refusal packed into one int64 key
 INTERVAL = (Ge, Gt, Le, Lt, Strict)  # constraints whose valid values form an interval
 _BAD = object()
-_CORE = Core({}, error="costed by stage (sweep/generated.py); accepted rows take make_spec")
+_CORE = Core({}, error="costed by stage (sweep/generated.py); specs from configs.make_spec")
 
 
 def _interval(name: str) -> bool:
@@ -130,17 +132,18 @@ class RegNetSweep:
         self.values: dict[str, list[Any]] = {f: [] for f in CODED}
         self.compat, self.compat_of = Keys(), np.zeros((0, 3), dtype=np.int64)
         self.blocks, self.block_params = Keys(), list[BlockParams | None]()
-        self.firsts, self.first_costs = Keys(), Costs()
-        self.repeats, self.repeat_costs = Keys(), Costs()
+        self.parts = StageParts(self.base.transition, self.sizes, self.block_params)
         self.heads, self.head_costs = Keys(), Costs()
         self.refusals: dict[int, tuple[Keys, list[str]]] = {}  # by num_stages
+        self.keyer = StagedKeys(self.sweep)  # templates keyed by the codes above
+        self.last = StageRows.empty()  # the stages of the last batch's costed rows
 
     def evaluate(self, cols: list[Column]) -> Evaluated:
         """Totals, validity and messages of a batch; ``scalar`` marks the rows left to the
         per-config path."""
-        caches = (self.firsts, self.repeats, self.heads, self.blocks, self.compat)
-        refused = sum(len(k.ids) for k, _ in self.refusals.values())
-        if max(len(self.checked), refused, *(len(c.ids) for c in caches)) > MAX_KEYS:
+        caches = (self.parts, self.heads, self.blocks, self.compat)
+        refused = sum(len(k) for k, _ in self.refusals.values())
+        if max(len(self.checked), refused, *(len(c) for c in caches)) > MAX_KEYS:
             self.reset()
         n = len(cols[0].codes)
         p, route = self._params(cols, n)
@@ -152,7 +155,8 @@ class RegNetSweep:
         wrong = ok & counted & (t.count != p["num_stages"])
         self._stage_counts(t, np.flatnonzero(wrong), p["num_stages"], errors)
         ok &= ~wrong
-        route |= ok & ((t.count > MAX_STAGES) | (p["depth"] > MAX_BLOCKS))
+        many = t.count > min(MAX_STAGES, MAX_KEYED_STAGES)
+        route |= ok & (many | (p["depth"] > MAX_BLOCKS))
         ok &= ~route
         totals = np.zeros((n, len(FIELDS)), dtype=np.int64)
         self._stages(p, t, ok, route, errors, totals)
@@ -268,9 +272,11 @@ class RegNetSweep:
         w, g = compat[keep, 0], compat[keep, 1]
         win = np.where(stage == 0, self.stem_width, np.roll(w, 1))
         blk = self._block_ids(g, p["bottleneck_ratio"][row], p["se_ratio"][row])
-        first, repeat = self._first_ids(stage, win, w, blk), self._repeat_ids(stage, w, blk)
-        bad = self.first_costs.bad[first] | (self.repeat_costs.bad[repeat] & (depth > 1))
-        cost = self.first_costs.rows[first] + self.repeat_costs.rows[repeat] * (depth - 1)[:, None]
+        parts = self.parts
+        first, repeat = parts.first_ids(stage, win, w, blk), parts.repeat_ids(stage, w, blk)
+        one, more = parts.first_costs, parts.repeat_costs
+        bad = one.bad[first] | (more.bad[repeat] & (depth > 1))
+        cost = one.rows[first] + more.rows[repeat] * (depth - 1)[:, None]
         last = np.append(row[1:] != row[:-1], True) if len(row) else np.zeros(0, dtype=bool)
         heads = self._head_ids(stage[last] + 1, w[last])
         route[row[bad]] = True
@@ -281,6 +287,13 @@ class RegNetSweep:
             totals[row[starts]] = summed + self.stem
         ok &= ~route
         totals[~ok] = 0
+        knobs = p["group_width"] | p["bottleneck_ratio"] << 18 | p["se_ratio"] << 38
+        self.last = StageRows(row, depth, w, g, knobs[row])
+
+    def keys(self, rows: Int64s, spec_of: Callable[[int], ArchSpec]) -> list[str]:
+        """Store keys of valid ``rows`` of the last batch (``sweep/staged_keys.py``);
+        ``spec_of(row)``: the per-config path's spec of a row (one per key template)."""
+        return self.keyer.keys(self.last, rows, spec_of)
 
     def _compatible(self, width: Int64s, group: Int64s, b: Int64s) -> Int64s:
         """Per stage (width, group width, 1 when int(w·b) is 0) by the generator's rule."""
@@ -309,70 +322,6 @@ class RegNetSweep:
                 made = None  # the per-config path reports it
             self.block_params.append(made)
         return ids
-
-    def _first_ids(self, stage: Int64s, win: Int64s, w: Int64s, blk: Int64s) -> Int64s:
-        """Each stage's first block (with any transition) as a dense id of (stage index, width
-        in, width, block), costed once per id, in stage order (a stage's input resolution is
-        its predecessor's output)."""
-        ids, new = self.firsts.lookup(stage | win << 9 | w << 26 | blk << 43)
-        made: dict[int, Cost | None] = {}
-        for s in np.unique(stage[new]).tolist():  # in stage order
-            ks = new[stage[new] == s].tolist()
-            parts = [(int(win[k]), int(w[k]), int(blk[k])) for k in ks]
-            made.update(zip(ks, self._parts(s, parts, first=True), strict=True))
-        self.first_costs.add([made[k] for k in new.tolist()])
-        return ids
-
-    def _repeat_ids(self, stage: Int64s, w: Int64s, blk: Int64s) -> Int64s:
-        """Each stage's repeated block as a dense id of (stage index, width, block)."""
-        ids, new = self.repeats.lookup(stage | w << 9 | blk << 26)
-        made: dict[int, Cost | None] = {}
-        for s in np.unique(stage[new]).tolist():
-            ks = new[stage[new] == s].tolist()
-            parts = [(int(w[k]), int(w[k]), int(blk[k])) for k in ks]
-            made.update(zip(ks, self._parts(s, parts, first=False), strict=True))
-        self.repeat_costs.add([made[k] for k in new.tolist()])
-        return ids
-
-    def _parts(self, s: int, parts: list[tuple[int, int, int]], first: bool) -> list[Cost | None]:
-        """Stage ``s``'s first blocks (with any transition) or repeated blocks, each (width in,
-        width, block id) planned as the spec plans it, then costed together (``stacked``:
-        blocks of one structure in one walk); None for a part the schema or the graph refuses
-        (the per-config path reports it)."""
-        planned = [self._plan(s, cin, width, blk, first) for cin, width, blk in parts]
-        known = [p for p in planned if p is not None]
-        costs = iter(block_costs([(call, x) for _, call, x in known]))
-        out: list[Cost | None] = []
-        for p in planned:
-            got = next(costs) if p is not None else None
-            if p is None or isinstance(got, GraphError) or got is None:
-                out.append(None)
-                continue
-            y = got[1]
-            if first and self.sizes.setdefault(s + 1, (y[1], y[2])) != (y[1], y[2]):
-                raise AssertionError(f"stage {s}: output {y}, not {self.sizes[s + 1]} as before")
-            out.append(p[0] + got[0])
-        return out
-
-    def _plan(
-        self, s: int, cin: int, width: int, blk: int, first: bool
-    ) -> tuple[Cost, BlockCall, Shape] | None:
-        """(transition cost, block, the block's input shape) of one part; None if refused."""
-        params = self.block_params[blk]
-        if params is None or (s if first else s + 1) not in self.sizes:
-            return None
-        try:
-            st = StageSpec.model_validate({"depth": 2, "width": width, "stride": STRIDE,
-                                           "block": params})  # fmt: skip
-            sp = stage_plan(self.base.transition, st, s, cin)
-            if not first:
-                assert sp.repeat is not None  # depth 2
-                return Cost(), sp.repeat, (width, *self.sizes[s + 1])
-            x = (cin, *self.sizes[s])
-            trans, y = part_cost(sp.transition, x, memo=False) if sp.transition else (Cost(), x)
-        except (ValidationError, GraphError):
-            return None
-        return trans, sp.first, y
 
     def _head_ids(self, count: Int64s, width: Int64s) -> Int64s:
         """The head on each last stage's width (at its resolution), costed once per id."""

@@ -1,8 +1,8 @@
 """Dense ids of int64-packed keys, kept across a sweep's batches, and the costs they index.
 
 A batched sweep packs what a part depends on (a stage's index, widths, block knobs) into one
-int64 per row; ``np.unique`` finds the batch's distinct keys, a dict gives each the id it got
-the first time it was seen, and costs are gathered from an array by id (``sweep/generated.py``).
+int64 per row; ``np.unique`` finds the batch's distinct keys, each gets the id it got the first
+time it was seen, and costs are gathered from an array by id (``sweep/generated.py``).
 """
 
 from __future__ import annotations
@@ -20,18 +20,29 @@ Bools = NDArray[np.bool_]
 
 
 class Keys:
-    """Dense ids of int64-packed keys, the same across batches."""
+    """Dense ids of int64-packed keys, the same across batches: the keys seen so far, sorted,
+    and the id of each (a batch's keys are found by ``searchsorted``, not a dict lookup each)."""
 
     def __init__(self) -> None:
-        self.ids: dict[int, int] = {}
+        self.known = np.zeros(0, dtype=np.int64)  # sorted
+        self.known_ids = np.zeros(0, dtype=np.int64)  # the id of each known key
+
+    def __len__(self) -> int:
+        return len(self.known)
 
     def lookup(self, packed: Int64s) -> tuple[Int64s, Int64s]:
-        """Each key's id, and the index (into ``packed``) of one row of each new key."""
+        """Each key's id, and the index (into ``packed``) of one row of each new key; new keys
+        get the next ids in sorted key order."""
         uniq, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-        got = np.array([self.ids.get(k, -1) for k in uniq.tolist()], dtype=np.int64)
-        new = np.flatnonzero(got < 0)
-        for i in new.tolist():
-            got[i] = self.ids[int(uniq[i])] = len(self.ids)
+        at = np.searchsorted(self.known, uniq)
+        found = at < len(self.known)
+        found[found] = self.known[at[found]] == uniq[found]
+        got = np.full(len(uniq), -1, dtype=np.int64)
+        got[found] = self.known_ids[at[found]]
+        new = np.flatnonzero(~found)
+        got[new] = len(self.known) + np.arange(len(new))
+        self.known = np.insert(self.known, at[new], uniq[new])
+        self.known_ids = np.insert(self.known_ids, at[new], got[new])
         return got[inverse.reshape(-1)], first[new]
 
 
@@ -45,5 +56,9 @@ class Costs:
     def add(self, costs: list[Cost | None]) -> None:
         if costs:
             more = np.array([c or Cost() for c in costs], dtype=np.int64)
-            self.rows = np.concatenate([self.rows, more.reshape(-1, len(FIELDS))])
-            self.bad = np.concatenate([self.bad, np.array([c is None for c in costs])])
+            self.extend(more.reshape(-1, len(FIELDS)), np.array([c is None for c in costs]))
+
+    def extend(self, rows: Int64s, bad: Bools) -> None:
+        """Append costs as rows (n × Cost fields; a bad row's values are ignored)."""
+        self.rows = np.concatenate([self.rows, rows])
+        self.bad = np.concatenate([self.bad, bad.astype(bool)])

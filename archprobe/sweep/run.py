@@ -16,7 +16,8 @@ from typing import Any
 
 from archprobe.spec.schema import ArchSpec
 from archprobe.sweep.accepted import Config
-from archprobe.sweep.configs import BATCH, Generation, Tally, no_gc, nothing
+from archprobe.sweep.collector import no_gc
+from archprobe.sweep.configs import BATCH, Generation, Tally, nothing
 from archprobe.sweep.draws import check_size, grid_size
 from archprobe.sweep.executors import Job, Measure, choose_executor
 from archprobe.sweep.spec import SweepSpec, load_sweep

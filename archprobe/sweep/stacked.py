@@ -21,6 +21,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from archprobe.blocks import get_block
 from archprobe.blocks.base import BlockParams
@@ -119,26 +120,37 @@ def walk_stacked(nodes: Sequence[Node], shapes: Sequence[Shape]) -> list[tuple[C
 
 def _walk(node: Node, shapes: Sequence[Shape]) -> list[tuple[Cost, Shape]]:
     """:func:`walk_stacked` of a tree already stacked (``node``) on the blocks' input shapes."""
-    leaves: list[Leaf] = []
-    y = walk_seq((node,), stack(list(shapes)), "", leaves)
     n = len(shapes)
-    costs = zip(*(_entries(v, n) for v in Cost.total(leaf.cost for leaf in leaves)), strict=True)
-    outs = zip(*(_entries(v, n) for v in y), strict=True)
-    return [(Cost(*c), s) for c, s in zip(costs, outs, strict=True)]
+    rows, y = walk_arrays(node, stack(list(shapes)), n)
+    outs = zip(*(_entries(v, n).tolist() for v in y), strict=True)
+    return [(Cost(*c), s) for c, s in zip(rows.tolist(), outs, strict=True)]
 
 
-def _entries(value: Any, n: int) -> list[int]:
-    """A stacked result's ``n`` entries as Python ints (a scalar: the same for every entry).
+def walk_arrays(node: Node, x: Shape, n: int) -> tuple[NDArray[np.int64], Shape]:
+    """The costs (n × Cost fields, int64) and output shape of ``n`` blocks stacked in ``node``
+    on the stacked input shape ``x``, in one walk.
+
+    Raises:
+        GraphError, TypeError, ValueError: as :func:`walk_stacked`.
+    """
+    leaves: list[Leaf] = []
+    y = walk_seq((node,), x, "", leaves)
+    total = Cost.total(leaf.cost for leaf in leaves)
+    return np.stack([_entries(v, n) for v in total], axis=1), y
+
+
+def _entries(value: Any, n: int) -> NDArray[np.int64]:
+    """A stacked result's ``n`` entries (a scalar: the same for every entry).
 
     Raises:
         TypeError: a value that is not an integer (a rule left integer arithmetic)."""
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "iu":
             raise TypeError(f"a stacked count of type {value.dtype}")
-        return list(np.broadcast_to(value, (n,)).tolist())
+        return np.broadcast_to(value.astype(np.int64, copy=False), (n,))
     if not isinstance(value, int | np.integer):
         raise TypeError(f"a stacked count of type {type(value).__name__}")
-    return [int(value)] * n
+    return np.full(n, int(value), dtype=np.int64)
 
 
 def expand_once(calls: Sequence[BlockCall]) -> Node:

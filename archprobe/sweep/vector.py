@@ -42,8 +42,9 @@ PROBE = 2  # a swept stage's depth in its core: the first block and one repeated
 MAX_CORES = 1 << 14
 FIELDS = Cost._fields  # params, buffers, macs, acts, read, written
 NOT_IDENTITY = {"name", "aliases", "paper", "published"}
-_SLOT = 7319 * 10**14  # slot k (< 100) of a key template is the integer _SLOT + k in the JSON
-_SLOTS = re.compile(str(_SLOT)[:-2] + r"(\d\d)")
+SLOT = 7319 * 10**14  # slot k (< MAX_SLOTS) of a key template is the integer SLOT + k in the JSON
+MAX_SLOTS = 100
+_SLOTS = re.compile(str(SLOT)[:-2] + r"(\d\d)")
 Int64s = NDArray[np.int64]
 
 
@@ -113,9 +114,9 @@ def slotted(spec: ArchSpec, stages: list[int], width_slot: bool = False) -> Any:
     """``spec``'s identity data with the swept depths (and every width_per_group) as slots."""
     data = spec.model_dump(mode="json", exclude=NOT_IDENTITY)
     for k, s in enumerate(stages):
-        data["stages"][s]["depth"] = _SLOT + k
+        data["stages"][s]["depth"] = SLOT + k
     if width_slot:
-        d = _SLOT + len(stages)
+        d = SLOT + len(stages)
         data["block"]["width_per_group"] = d
         for stage in data["stages"]:
             stage["block"]["width_per_group"] = d

@@ -20,7 +20,7 @@ import pytest
 from archprobe.errors import SpecError
 from archprobe.graph.ops import GraphError
 from archprobe.sweep import generated
-from archprobe.sweep.configs import Generation, make_spec
+from archprobe.sweep.configs import Generation, config_key, make_spec
 from archprobe.sweep.draws import Column, batches
 from archprobe.sweep.fast import spec_cost
 from archprobe.sweep.samplers import Sampler
@@ -165,6 +165,27 @@ def test_a_generation_equals_the_per_draw_cores_path(
     slow, slow_tally = run()
     assert len(fast) == 12 and fast == slow
     assert fast_tally == slow_tally and fast_tally.rejected > 0 and fast_tally.invalid > 0
+
+
+@pytest.mark.parametrize("name", ["shipped", "any stage count"])
+def test_keys_from_stage_templates_equal_the_specs_keys(name: str) -> None:
+    """Accepted rows are keyed from a template per stage count and block knobs: every key
+    equals the hash of the row's own spec, made by the per-config path, and so does the spec a
+    config makes when asked."""
+    sweep = dataclasses.replace(VARIANTS[name], n=300, constraints={})
+    gen = Generation(sweep, 200)
+    configs = [c for batch in gen for c in batch]
+    assert gen.staged is not None and len(configs) == 300
+    shapes = set()
+    for c in configs:
+        spec, _ = make_spec(sweep, dict(c.values), c.draw)
+        assert c.key == config_key(spec, sweep), c.values
+        assert c.spec.model_dump() == spec.model_dump()
+        shapes.add((len(spec.stages), spec.block.model_dump_json()))
+    templates = len(gen.staged.keyer.templates)  # also those of rows dropped as duplicates
+    assert 3 <= len(shapes) <= templates
+    if name == "shipped":  # 4 stages, a few group widths: templates shared, and filled
+        assert templates <= len(configs) // 10
 
 
 def test_other_sweeps_keep_their_path() -> None:
