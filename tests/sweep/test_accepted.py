@@ -14,10 +14,12 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from archprobe.sweep.configs import Generation
+from archprobe.sweep.configs import MAX_DRAWS, Generation
 from archprobe.sweep.draws import batches, row_ids
+from archprobe.sweep.keyed import Keys
 from archprobe.sweep.run import run_sweep
 from archprobe.sweep.spec import SweepSpec, load_sweep
 
@@ -145,3 +147,43 @@ def test_every_config_of_a_small_space_once_and_its_repeats_counted(tmp_path: Pa
         if drawn == gen.tally.drawn:
             break
     assert gen.tally.duplicates == repeats > 0 and gen.tally.invalid == gen.tally.rejected == 0
+
+
+def _drawn_per_batch(gen: Generation, batches_wanted: int) -> list[int]:
+    sizes, before = [], 0
+    for _ in gen:
+        sizes.append(gen.tally.drawn - before)
+        before = gen.tally.drawn
+        if len(sizes) == batches_wanted:
+            break
+    return sizes
+
+
+def test_constrained_batches_draw_about_a_batch_of_configs(tmp_path: Path) -> None:
+    """RegNetX at 400 MF keeps about 1 draw in 220: after its first batch, a batch draws
+    enough for about ``size`` configs (at most MAX_DRAWS); an unconstrained sweep keeps
+    ``size`` draws a batch."""
+    regnet = dataclasses.replace(load_sweep(SWEEPS / "regnetx_400mf.yaml"), n=10**6)
+    gen = Generation(regnet, 200)
+    sizes = _drawn_per_batch(gen, 4)
+    assert sizes[0] <= 200 and all(10_000 <= s <= MAX_DRAWS for s in sizes[1:]), sizes
+    rate = gen.accepted / gen.tally.drawn
+    assert 1 / 400 < rate < 1 / 100  # the premise: about 1 in 220
+    (tmp_path / "s.yaml").write_text(SMALL.replace("n: 12", "n: 100000"), encoding="utf-8")
+    plain = load_sweep(tmp_path / "s.yaml")
+    assert _drawn_per_batch(Generation(plain, 5), 3) == [5, 5, 5]
+
+
+def test_keys_are_dense_ids_stable_across_lookups() -> None:
+    """Keys.lookup against a dict of first sight, on batches with repeats and new keys."""
+    rng = np.random.default_rng(3)
+    keys, seen = Keys(), dict[int, int]()
+    for _ in range(20):
+        packed = rng.integers(-(1 << 40), 1 << 40, 300) // (1 << 34)  # ~130k values: repeats
+        ids, new = keys.lookup(packed)
+        fresh = sorted({int(k) for k in packed} - set(seen))
+        assert sorted(int(k) for k in packed[new]) == fresh  # one row of each new key
+        base = len(seen)
+        seen.update({k: base + i for i, k in enumerate(fresh)})  # new ids in key order
+        assert ids.tolist() == [seen[int(k)] for k in packed]
+    assert len(keys) == len(seen)
