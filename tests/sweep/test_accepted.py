@@ -161,17 +161,18 @@ def _drawn_per_batch(gen: Generation, batches_wanted: int) -> list[int]:
 
 def test_constrained_batches_draw_about_a_batch_of_configs(tmp_path: Path) -> None:
     """RegNetX at 400 MF keeps about 1 draw in 220: after its first batch, a batch draws
-    enough for about ``size`` configs (at most MAX_DRAWS); an unconstrained sweep keeps
-    ``size`` draws a batch."""
+    enough for about ``size`` configs (at most MAX_DRAWS); a grid, every draw new and kept,
+    keeps ``size`` draws a batch."""
     regnet = dataclasses.replace(load_sweep(SWEEPS / "regnetx_400mf.yaml"), n=10**6)
     gen = Generation(regnet, 200)
     sizes = _drawn_per_batch(gen, 4)
     assert sizes[0] <= 200 and all(10_000 <= s <= MAX_DRAWS for s in sizes[1:]), sizes
     rate = gen.accepted / gen.tally.drawn
     assert 1 / 400 < rate < 1 / 100  # the premise: about 1 in 220
-    (tmp_path / "s.yaml").write_text(SMALL.replace("n: 12", "n: 100000"), encoding="utf-8")
-    plain = load_sweep(tmp_path / "s.yaml")
-    assert _drawn_per_batch(Generation(plain, 5), 3) == [5, 5, 5]
+    listed = SMALL.replace("mode: random", "mode: grid").replace("{int: [1, 4]}", "[1, 2, 3, 4]")
+    (tmp_path / "s.yaml").write_text(listed, encoding="utf-8")
+    grid = load_sweep(tmp_path / "s.yaml")  # 4 x 3 x 2 configs
+    assert _drawn_per_batch(Generation(grid, 5), 9) == [5, 5, 5, 5, 4]
 
 
 def test_keys_are_dense_ids_stable_across_lookups() -> None:
