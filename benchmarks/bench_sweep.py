@@ -6,7 +6,8 @@ Spaces:
 * rejection: specs/sweeps/resnext_random.yaml (4.1 ± 0.2 GMACs by rejecting draws);
 * solved: specs/sweeps/resnext_random_solved.yaml (d solved per draw to 4.1 GMACs);
 * regnetx: specs/sweeps/regnetx_400mf.yaml (400 MF ± 5%, generator axes: costed by stage,
-  sweep/generated.py; also its warm rate, once the stages drawn are costed).
+  sweep/generated.py; also 2,000 accepted configs timed, and its warm rate, once the stages drawn
+  are costed).
 
 For each: evaluation alone (draw + cost a batch, configs/s), end to end into a fresh SQLite file
 (configs/s, or draws/s where constraints reject), and the per-config reference (``make_spec`` + the
@@ -190,7 +191,8 @@ def main(n: int = 200_000) -> None:
         _time_to(rejection, 5000, tmp)
         _space("solved", load_sweep(SWEEPS / "resnext_random_solved.yaml"), n, n // 4, tmp)
         regnet = load_sweep(SWEEPS / "regnetx_400mf.yaml")
-        _space("regnetx", regnet, n, max(1, n // 1000), tmp, 1)
+        _space("regnetx", regnet, n, max(1, n // 100), tmp, 1)
+        _time_to(regnet, 2000, tmp)
         _warm(regnet, n)
         _peak(tmp)
     print(f"this process' peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10} MiB")
