@@ -12,13 +12,13 @@ here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from archprobe.blocks.base import KnobModel
-from archprobe.graph.nodes import Node, OpNode, Section, Seq
+from archprobe.graph.nodes import Node, OpNode, Section, Seq, renamed
 from archprobe.graph.op import GraphError
 from archprobe.graph.ops import GlobalAvgPool, Mean
 
@@ -119,7 +119,7 @@ class _Items:
         when there is none; its scope."""
         box = self.layout.container
         if self.layout.numbered:
-            node = replace(node, name=str(self.count))
+            node = renamed(node, str(self.count))
             self.count += 1
         self.nodes.append(node)
         self.within.append(box)
@@ -156,9 +156,7 @@ def _stage(items: _Items, i: int, stage: StageParts) -> str:
     if not layout.numbered:  # named stages (layer2, block2), in the container or at the top
         for node in stage.transition:
             items.put(node)
-        blocks = [
-            replace(b, name=layout.block.format(n=n, j=j)) for j, b in enumerate(stage.blocks)
-        ]
+        blocks = [renamed(b, layout.block.format(n=n, j=j)) for j, b in enumerate(stage.blocks)]
         return f"{items.put(Seq(layout.stage.format(n=n), tuple(blocks)))}.{blocks[0].name}"
     unroll = _ops if layout.unroll == "op" else (lambda node: (node,))
     for node in stage.transition:

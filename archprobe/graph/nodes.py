@@ -11,10 +11,11 @@ applies itself (the residual ``add``, a concatenation ``cat``), which have no mo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Literal, TypeVar
 
 from archprobe.graph.cost import Shape, differ
 from archprobe.graph.facts import Leaf
@@ -25,15 +26,59 @@ _ADD = Add()
 _CAT = Concat()
 
 # A stage repeats one block under other names (``layer2.1``, ``layer2.2``, ...: the same body,
-# shortcut and post objects), so its leaves are walked once per input shape and renamed. Keyed
-# by identity, as hashing a whole block per lookup costs more than the walk it saves; each entry
-# holds its parts, so an identity is not reused while its entry exists (sweep/fast.py's rule).
+# shortcut and post objects), and the plan's cached parts (a stage's first block, the stem, the
+# head) recur in every graph of a spec, so a Residual's or a memo Seq's leaves are walked once per
+# input shape and renamed. Keyed by the identity of its parts, as hashing a whole block per
+# lookup costs more than the walk it saves; each entry holds its parts, so an identity is not
+# reused while its entry exists (sweep/fast.py's rule).
 _BlockKey = tuple[int, int, int, Shape]
-# (body, shortcut, post, leaves as first walked, the length of the scope they were walked under,
-# output shape): leaves are renamed on a hit only, as most blocks (a sweep's) are walked once.
-_BlockLeaves = tuple[tuple["Node", ...], "Node | None", tuple["Node", ...], list[Leaf], int, Shape]
-_BLOCKS: dict[_BlockKey, _BlockLeaves] = {}
+_Parts = tuple[object, object, object]  # (body, shortcut, post) of a Residual; (children,) of a Seq
+_BLOCKS: dict[_BlockKey, _Walked] = {}
 _MAX_BLOCKS = 1 << 12
+_new = tuple.__new__  # a Leaf from a ready tuple: half the time of Leaf(...) with six arguments
+
+
+@dataclass(slots=True)
+class _Walked:
+    """A memo entry: the parts, their leaves as first walked under a scope of length ``cut``,
+    and the output shape. Most entries (a sweep's blocks) are never hit, so the leaves are split
+    into scope tails and the rest of their fields on the first hit only."""
+
+    parts: _Parts
+    leaves: list[Leaf]
+    cut: int
+    y: Shape
+    tails: list[tuple[str, tuple[object, ...]]] | None = None
+
+    def under(self, scope: str) -> list[Leaf]:
+        """The leaves under ``scope`` instead of the scope they were walked under."""
+        if self.tails is None:
+            n = self.cut
+            self.tails = [(f[0][n:], f[1:]) for f in self.leaves]
+            self.leaves = []
+        return [_new(Leaf, (scope + tail, *rest)) for tail, rest in self.tails]
+
+
+def memo_walk(
+    parts: _Parts, x: Shape, scope: str, out: list[Leaf],
+    walk_fn: Callable[[Shape, str, list[Leaf]], Shape],
+) -> Shape:  # fmt: skip
+    """``walk_fn(x, scope, out)``, or the leaves an earlier walk of the same parts on ``x`` gave,
+    renamed to ``scope``."""
+    key = (id(parts[0]), id(parts[1]), id(parts[2]), x)
+    try:
+        hit = _BLOCKS.get(key)
+    except TypeError:  # sizes are arrays of many configs (sweep/stacked.py): not cached
+        return walk_fn(x, scope, out)
+    if hit is not None and all(map(operator.is_, hit.parts, parts)):
+        out += hit.under(scope)
+        return hit.y
+    start = len(out)
+    y = walk_fn(x, scope, out)
+    if len(_BLOCKS) >= _MAX_BLOCKS:
+        _BLOCKS.clear()
+    _BLOCKS[key] = _Walked(parts, out[start:], len(scope), y)
+    return y
 
 
 def join(prefix: str, name: str) -> str:
@@ -70,9 +115,19 @@ class Seq:
 
     name: str
     children: tuple[Node, ...]
+    # Walk once per input shape, renamed where it recurs: set on the parts the plan caches
+    # (spec/expand.py), never on a container rebuilt per graph, whose entries would only hold
+    # dead leaves.
+    memo: bool = field(default=False, compare=False)
 
     def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
-        return walk_seq(self.children, x, join(prefix, self.name), out)
+        scope = join(prefix, self.name)
+        if self.memo:
+            return memo_walk((self.children, None, None), x, scope, out, self._walk)
+        return walk_seq(self.children, x, scope, out)
+
+    def _walk(self, x: Shape, scope: str, out: list[Leaf]) -> Shape:
+        return walk_seq(self.children, x, scope, out)
 
 
 @dataclass(frozen=True)
@@ -89,26 +144,8 @@ class Residual:
     post: tuple[Node, ...] = ()
 
     def walk(self, x: Shape, prefix: str, out: list[Leaf]) -> Shape:
-        scope = join(prefix, self.name)
-        key = (id(self.body), id(self.shortcut), id(self.post), x)
-        try:
-            hit = _BLOCKS.get(key)
-        except TypeError:  # sizes are arrays of many configs (sweep/stacked.py): not cached
-            return self._walk(x, scope, out)
-        if hit is not None and hit[:3] == (self.body, self.shortcut, self.post):
-            # the same block (identical parts) under another name: its leaves, renamed
-            n = hit[4]
-            out += [
-                Leaf(scope + f.scope[n:], f.op, f.in_shape, f.out_shape, f.cost, f.others)
-                for f in hit[3]
-            ]
-            return hit[5]
-        start = len(out)
-        y = self._walk(x, scope, out)
-        if len(_BLOCKS) >= _MAX_BLOCKS:
-            _BLOCKS.clear()
-        _BLOCKS[key] = (self.body, self.shortcut, self.post, out[start:], len(scope), y)
-        return y
+        parts = (self.body, self.shortcut, self.post)
+        return memo_walk(parts, x, join(prefix, self.name), out, self._walk)
 
     def _walk(self, x: Shape, scope: str, out: list[Leaf]) -> Shape:
         y = walk_seq(self.body, x, scope, out)
@@ -195,6 +232,21 @@ class Split:
 
 
 Node = OpNode | Seq | Residual | Parallel | Gate | Split
+NodeT = TypeVar("NodeT", bound=Node)
+
+
+def renamed(node: NodeT, name: str) -> NodeT:
+    """``dataclasses.replace(node, name=name)`` without re-running ``__init__``: a graph renames
+    every repeated block and container item, and ``replace`` was a fifth of a whole analytic
+    total (profiled, EfficientNet-B0). Nodes are immutable, so a node already so named is
+    returned as is."""
+    if node.name == name:
+        return node
+    new: NodeT = object.__new__(type(node))
+    fields = new.__dict__
+    fields.update(node.__dict__)
+    fields["name"] = name  # the frozen dataclass's __init__ also sets its fields past __setattr__
+    return new
 
 
 def walk_seq(nodes: tuple[Node, ...], x: Shape, prefix: str, out: list[Leaf]) -> Shape:

@@ -18,7 +18,7 @@ from archprobe.blocks import get_block, get_head, get_stem, get_transition
 from archprobe.blocks.base import BlockParams, HeadParams, StemParams, TransitionParams
 from archprobe.blocks.layout import StageParts, arrange
 from archprobe.errors import SpecError
-from archprobe.graph.nodes import Graph, Node, Section, Seq
+from archprobe.graph.nodes import Graph, Node, Section, Seq, renamed
 from archprobe.graph.op import GraphError
 
 if TYPE_CHECKING:
@@ -28,16 +28,24 @@ CACHE = 1 << 14
 BLOCK_CACHE = 1 << 10  # built blocks are many objects (GC-tracked); a sweep caches their costs
 
 
+def memo(node: Node) -> Node:
+    """``node``, walked once per input shape if it is a sequence: the parts cached here recur
+    (by identity) in every graph of a spec, as the first block of a stage, the stem or the head;
+    a residual block always is (``graph/nodes.py``)."""
+    return replace(node, memo=True) if isinstance(node, Seq) else node
+
+
 @lru_cache(maxsize=CACHE)
 def stem_nodes(p: StemParams, channels: int) -> tuple[tuple[Node, ...], int]:
     """The stem's nodes and output width (cached)."""
-    return get_stem(p.type).expand(p, channels)
+    nodes, width = get_stem(p.type).expand(p, channels)
+    return tuple(map(memo, nodes)), width
 
 
 @lru_cache(maxsize=BLOCK_CACHE)
 def block_node(p: BlockParams, cin: int, cout: int, stride: int, name: str) -> Node:
     """One block (cached: the blocks a stage repeats are one object)."""
-    return get_block(p.type).expand(p, cin, cout, stride, name)
+    return memo(get_block(p.type).expand(p, cin, cout, stride, name))
 
 
 def transition_node(
@@ -53,7 +61,7 @@ def transition_node(
 @lru_cache(maxsize=CACHE)
 def head_nodes(p: HeadParams, cin: int) -> tuple[Node, ...]:
     """The head's nodes on ``cin`` channels (cached)."""
-    return get_head(p.type).expand(p, cin)
+    return tuple(map(memo, get_head(p.type).expand(p, cin)))
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,7 @@ class StagePlan:
         blocks = [self.first.node()]
         if self.repeat is not None:
             repeat = self.repeat.node()
-            blocks += [replace(repeat, name=str(j)) for j in range(1, self.depth)]
+            blocks += [renamed(repeat, str(j)) for j in range(1, self.depth)]
         return Seq(self.name, tuple(blocks))
 
 
