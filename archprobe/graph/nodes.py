@@ -304,23 +304,18 @@ class Graph:
         Raises:
             GraphError: a container's nodes are not consecutive.
         """
-        out: list[Node] = []
-        last = ""
+        groups: list[tuple[str, list[Node]]] = []  # (container or "", its nodes) in order
         for s in self.sections:
             for k, node in enumerate(s.nodes):
                 box = s.container(k)
-                if not box:
-                    out.append(node)
-                elif box == last:
-                    prev = out[-1]
-                    assert isinstance(prev, Seq)
-                    out[-1] = Seq(box, (*prev.children, node))
-                elif any(n.name == box for n in out):
+                if box and groups and groups[-1][0] == box:
+                    groups[-1][1].append(node)
+                    continue
+                if box and any((b or ns[0].name) == box for b, ns in groups):
                     raise GraphError(f"the nodes of container {box!r} are not consecutive", box)
-                else:
-                    out.append(Seq(box, (node,)))
-                last = box
-        return tuple(out)
+                groups.append((box, [node]))
+        # each container made once, not rebuilt with every node it receives
+        return tuple(Seq(box, tuple(ns)) if box else ns[0] for box, ns in groups)
 
     @cached_property
     def leaves(self) -> tuple[Leaf, ...]:
