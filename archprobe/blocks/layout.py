@@ -23,6 +23,7 @@ from archprobe.graph.op import GraphError
 from archprobe.graph.ops import GlobalAvgPool, Mean
 
 Placement = Literal["top", "item", "items"]
+POOLS = (GlobalAvgPool, Mean)  # a head's global pool: where the trunk ends
 
 
 class LayoutParams(KnobModel):
@@ -144,7 +145,9 @@ def _place(items: _Items, nodes: tuple[Node, ...], how: Placement) -> None:
     if how == "top":
         items.top(nodes)
     elif how == "item" and nodes:
-        items.put(Seq("", nodes) if len(nodes) > 1 else nodes[0])
+        # ``nodes`` is the plan's cached stem, or the cached part of its head: the same tuple in
+        # every graph of a spec, so the item is walked once per input shape (graph/nodes.py)
+        items.put(Seq("", nodes, memo=True) if len(nodes) > 1 else nodes[0])
     else:
         for node in nodes:
             items.put(node)
@@ -168,12 +171,23 @@ def _stage(items: _Items, i: int, stage: StageParts) -> str:
     return scopes[0]
 
 
-def _split_head(head: tuple[Node, ...]) -> int:
-    """How many head nodes come before its global pool (they belong to the trunk)."""
-    for k, node in enumerate(head):
-        if isinstance(node, OpNode) and isinstance(node.op, (GlobalAvgPool, Mean)):
-            return k
-    return 0
+_SPLITS: dict[int, tuple[tuple[Node, ...], tuple[Node, ...], tuple[Node, ...]]] = {}
+
+
+def _split_head(head: tuple[Node, ...]) -> tuple[tuple[Node, ...], tuple[Node, ...]]:
+    """The head's nodes before its global pool (they belong to the trunk), and the rest.
+
+    Kept by the head's identity (the plan's cached head recurs in every graph of a spec; each
+    entry holds it, so its id is not reused meanwhile): a slice is a new tuple each time."""
+    hit = _SPLITS.get(id(head))
+    if hit is not None and hit[0] is head:
+        return hit[1], hit[2]
+    pools = [k for k, n in enumerate(head) if isinstance(n, OpNode) and isinstance(n.op, POOLS)]
+    k = pools[0] if pools else 0
+    if len(_SPLITS) >= 1 << 10:
+        _SPLITS.clear()
+    _SPLITS[id(head)] = (head, head[:k], head[k:])
+    return _SPLITS[id(head)][1:]
 
 
 def arrange(
@@ -205,7 +219,7 @@ def arrange(
         depth = len(stage.blocks)
         label = f"conv{i + first_label}"
         sections.append(Section(label, nodes, within, stage.blocks[-1], depth, first, lead))
-    k = _split_head(head)
-    _place(items, head[:k], layout.head)
-    items.top(head[k:])
+    trunk, rest = _split_head(head)
+    _place(items, trunk, layout.head)
+    items.top(rest)
     return (*sections, Section("head", *items.take()))
