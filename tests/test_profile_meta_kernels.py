@@ -47,7 +47,38 @@ def _cases() -> list[Case]:
             for op in (aten.add.Tensor, aten.mul.Tensor, aten.add_.Tensor, aten.mul_.Tensor):
                 cases.append((op, lambda x=x: (x, torch.empty_like(x))))
             cases += _norm_cases(x)
-        cases += _matmul_cases(dtype)
+        cases += _matmul_cases(dtype) + _broadcast_cases(dtype) + _permuted_norm_cases(dtype)
+    return cases
+
+
+def _broadcast_cases(dtype: torch.dtype) -> list[Case]:
+    """add/mul of a feature map and a per-channel vector (layer scale: gamma (C, 1, 1) first),
+    either order, both layouts, size-1 dims included; a residual add of two layouts."""
+    cases: list[Case] = []
+    for shape in ((2, 8, 5, 5), (1, 8, 5, 7), (2, 8, 1, 5), (2, 1, 5, 5), (1, 8, 1, 1)):
+        for fmt in (None, LAST):
+            x = _t(*shape, dtype=dtype, fmt=fmt)
+            c = shape[1]
+            for v in (_t(c, 1, 1, dtype=dtype), _t(1, c, 1, 1, dtype=dtype), _t(dtype=dtype)):
+                for op in (aten.add.Tensor, aten.mul.Tensor):
+                    cases += [(op, lambda x=x, v=v: (v, x)), (op, lambda x=x, v=v: (x, v))]
+                cases.append((aten.mul_.Tensor, lambda x=x, v=v: (x, v)))
+            other = _t(*shape, dtype=dtype, fmt=LAST if fmt is None else torch.contiguous_format)
+            for op in (aten.add.Tensor, aten.add_.Tensor):
+                cases.append((op, lambda x=x, o=other: (x, o)))
+    tokens = _t(2, 7, 12, dtype=dtype)
+    cases.append((aten.add.Tensor, lambda: (tokens, _t(12, dtype=dtype))))
+    return cases
+
+
+def _permuted_norm_cases(dtype: torch.dtype) -> list[Case]:
+    """ConvNeXt's LayerNorm2d: layer norm over C of an NCHW or NHWC map permuted to NHWC."""
+    cases: list[Case] = []
+    for fmt in (None, LAST):
+        x = _t(2, 8, 5, 7, dtype=dtype, fmt=fmt).permute(0, 2, 3, 1)
+        for wb in (None, _t(8, dtype=dtype)):
+            ln = aten.native_layer_norm.default
+            cases.append((ln, lambda x=x, wb=wb: (x, [8], wb, wb, 1e-6)))
     return cases
 
 
@@ -131,6 +162,8 @@ def test_unusual_layouts_fall_through() -> None:
     one = (_t(1, 8, 1, 1), None, None, None, None, True, 0.1, 1e-5)  # training, 1 value/channel
     assert fast_meta(aten.native_batch_norm.default, one, {}) is NotImplemented
     assert fast_meta(aten.gelu.default, (x.transpose(2, 3),), {}) is NotImplemented
-    assert fast_meta(aten.add.Tensor, (x, _t(8, 1, 1)), {}) is NotImplemented  # broadcast
+    assert fast_meta(aten.add.Tensor, (x, _t(8, 5, 1)), {}) is NotImplemented  # 2-dim broadcast
+    assert fast_meta(aten.mul.Tensor, (x, _t(8, 1, 1, dtype=torch.float16)), {}) is NotImplemented
+    assert fast_meta(aten.mul_.Tensor, (_t(8, 1, 1), x), {}) is NotImplemented  # self broadcast
     assert fast_meta(aten.relu.default, (torch.empty(2, 3),), {}) is NotImplemented  # not meta
     assert fast_meta(aten.convolution.default, (x,), {}) is NotImplemented  # no rule
