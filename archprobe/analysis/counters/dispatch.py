@@ -51,6 +51,7 @@ from archprobe.analysis.counters.op_classes import (
     does_arithmetic,
     free,
 )
+from archprobe.analysis.counters.tracker import Tracker
 
 if TYPE_CHECKING:
     from torch import nn
@@ -310,11 +311,12 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
 
 @contextmanager
 def recording(model: nn.Module) -> Iterator[OpRecorder]:
-    """An :class:`OpRecorder` with its own :class:`ModuleTracker`, scopes relative to ``model``;
-    attention runs unfused inside it (:func:`~.attention.unfused_attention`: exact counts)."""
+    """An :class:`OpRecorder` with its own :class:`~.tracker.Tracker` (a ``ModuleTracker``),
+    scopes relative to ``model``; attention runs unfused inside it
+    (:func:`~.attention.unfused_attention`: exact counts)."""
     with (
         unfused_attention(),
-        ModuleTracker() as tracker,
+        Tracker() as tracker,
         OpRecorder(tracker, type(model).__name__) as recorder,
     ):
         yield recorder
