@@ -72,13 +72,20 @@ def _broadcast_cases(dtype: torch.dtype) -> list[Case]:
 
 
 def _permuted_norm_cases(dtype: torch.dtype) -> list[Case]:
-    """ConvNeXt's LayerNorm2d: layer norm over C of an NCHW or NHWC map permuted to NHWC."""
+    """ConvNeXt's LayerNorm2d: layer norm over C of an NCHW or NHWC map permuted to NHWC, and
+    its backward (a contiguous grad against the permuted input); tokens too."""
     cases: list[Case] = []
-    for fmt in (None, LAST):
-        x = _t(2, 8, 5, 7, dtype=dtype, fmt=fmt).permute(0, 2, 3, 1)
+    maps = [_t(2, 8, 5, 7, dtype=dtype, fmt=fmt).permute(0, 2, 3, 1) for fmt in (None, LAST)]
+    for x in (*maps, _t(2, 7, 8, dtype=dtype)):
         for wb in (None, _t(8, dtype=dtype)):
             ln = aten.native_layer_norm.default
             cases.append((ln, lambda x=x, wb=wb: (x, [8], wb, wb, 1e-6)))
+            stats = _t(*x.shape[:-1], 1, dtype=torch.float32 if dtype != torch.float64 else dtype)
+            grad = _t(*x.shape, dtype=dtype)
+            for mask in ([True, True, True], [True, False, False], [False, True, True]):
+                back = aten.native_layer_norm_backward.default
+                cases.append((back, lambda x=x, wb=wb, m=mask, s=stats, g=grad:
+                              (g, x, [8], s, s, wb, wb, m)))  # fmt: skip
     return cases
 
 
@@ -148,6 +155,10 @@ def test_every_rule_is_checked() -> None:
         (aten.mm.default, (_t(3, 5), _t(6, 4))),
         (aten.native_batch_norm.default, (_t(2, 8, 5, 5), *[_t(7)] * 4, False, 0.1, 1e-5)),
         (aten.native_layer_norm.default, (_t(2, 5, 8), [7], None, None, 1e-6)),
+        (
+            aten.native_layer_norm_backward.default,
+            (_t(2, 5, 8), _t(2, 5, 8), [8], _t(2, 5, 1), _t(2, 5, 1), _t(7), None, [True] * 3),
+        ),
         (aten.add.Tensor, (_t(2, 8), _t(3, 8))),
     ],
 )
