@@ -6,7 +6,12 @@ Sides, on the same CPU-built model each (weights in memory, as a user's model is
   naive     ``copy.deepcopy(model).to("meta").eval()``, then one forward on a meta input under
             ``torch.no_grad()`` and ``FlopCounterMode`` (the fastest way to write it by hand)
   fvcore    ``FlopCountAnalysis(model, x).total()`` on a real CPU input (jit trace + run)
-and, for information, ``profile(model, backward=True)`` against the naive forward + backward.
+and, for information, ``profile(model, backward=True)`` against the naive forward + backward,
+and naive's forward alone (its model already on meta: what naive would cost if its copy were
+free, the floor of counting with FlopCounterMode on a copy). naive and fvcore are measured with
+torch's default intra-op threads and with one thread, and each is credited with its better
+median (``one_thread``): on a shared machine the thread pool's waits would otherwise flatter
+profile.
 
 Models: resnet50, convnext_tiny and mobilenet_v3_large built from archprobe's catalog specs,
 a VGG-16 (torchvision's layout, written here) and a DenseNet-121-like module written here.
@@ -101,6 +106,11 @@ SHAPE = (1, 3, 224, 224)
 
 def naive(model: nn.Module, backward: bool = False) -> int:
     private = copy.deepcopy(model).to("meta").eval()
+    return counted(private, backward)
+
+
+def counted(private: nn.Module, backward: bool = False) -> int:
+    """The hand-written count's forward (and backward) under FlopCounterMode, on meta."""
     x = torch.zeros(SHAPE, device="meta", requires_grad=backward)
     with torch.set_grad_enabled(backward), FlopCounterMode(display=False) as counter:
         out = private(x)
@@ -116,6 +126,23 @@ def fvcore(model: nn.Module) -> int:
         analysis = FlopCountAnalysis(model.eval(), torch.zeros(SHAPE))
         analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
         return int(analysis.total())
+
+
+def one_thread(side: Callable[[], object]) -> Callable[[], object]:
+    """``side`` run with one intra-op thread. The competitors get the better of the two: on a
+    loaded machine torch's thread pool waits for a busy core, and naive's weight copy took 3.7x
+    the CPU time with two threads than with one (ConvNeXt-T, load 5 on 2 cores), which would
+    flatter profile (meta tensors run no parallel kernel either way)."""
+
+    def run() -> object:
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return side()
+        finally:
+            torch.set_num_threads(before)
+
+    return run
 
 
 def interleaved(
@@ -136,6 +163,31 @@ def interleaved(
     return {n: med(v) for n, v in wall.items()}, {n: med(v) for n, v in cpu.items()}
 
 
+def sides_of(model: nn.Module) -> dict[str, Callable[[], object]]:
+    import archprobe
+
+    on_meta = copy.deepcopy(model).to("meta").eval()
+    sides: dict[str, Callable[[], object]] = {
+        "profile": lambda: archprobe.profile(model),
+        "naive": lambda: naive(model),
+        "fvcore": lambda: fvcore(model),
+        "forward": lambda: counted(on_meta),  # naive without its copy: its floor
+        "profile+bwd": lambda: archprobe.profile(model, backward=True),
+        "naive+bwd": lambda: naive(model, backward=True),
+    }
+    for name in ("naive", "fvcore", "naive+bwd"):
+        sides[name + "/1"] = one_thread(sides[name])
+    return sides
+
+
+def best(times: dict[str, float]) -> dict[str, float]:
+    """Each competitor's time at its better thread count (``one_thread``)."""
+    out = {k: v for k, v in times.items() if not k.endswith("/1")}
+    for name in ("naive", "fvcore", "naive+bwd"):
+        out[name] = min(times[name], times[name + "/1"])
+    return out
+
+
 def bench(label: str, model: nn.Module, rounds: int) -> tuple[float, float]:
     import archprobe
 
@@ -143,25 +195,26 @@ def bench(label: str, model: nn.Module, rounds: int) -> tuple[float, float]:
     p = archprobe.profile(model)  # the first call of the process builds the catalog index
     first = time.perf_counter() - start
     assert p.total("flops") == naive(model), "profile and FlopCounterMode disagree"
-    sides: dict[str, Callable[[], object]] = {
-        "profile": lambda: archprobe.profile(model),
-        "naive": lambda: naive(model),
-        "fvcore": lambda: fvcore(model),
-        "profile+bwd": lambda: archprobe.profile(model, backward=True),
-        "naive+bwd": lambda: naive(model, backward=True),
-    }
+    sides = sides_of(model)
     for side in sides.values():
         side()  # warm-up
-    t, c = interleaved(sides, rounds)
+    wall, cpu = interleaved(sides, rounds)
+    t, c = best(wall), best(cpu)
     ms = {k: v * 1e3 for k, v in t.items()}
+    threads = {k: "1" if wall[k + "/1"] < wall[k] else str(torch.get_num_threads())
+               for k in ("naive", "fvcore")}  # fmt: skip
     print(f"\n{label}: {p.total('params'):,.0f} params, {p.total('macs'):,.0f} MACs, match "
           f"{p.match or 'none'} (first call {first * 1e3:.0f} ms)")  # fmt: skip
-    print(f"  profile {ms['profile']:7.1f} ms | naive {ms['naive']:7.1f} ms | fvcore "
-          f"{ms['fvcore']:7.1f} ms | profile/naive {t['profile'] / t['naive']:.2f}x (<= 0.6) | "
-          f"profile/fvcore {t['profile'] / t['fvcore']:.2f}x (< 1)")  # fmt: skip
+    print(f"  profile {ms['profile']:7.1f} ms | naive {ms['naive']:7.1f} ms "
+          f"({threads['naive']}t) | fvcore {ms['fvcore']:7.1f} ms ({threads['fvcore']}t) | "
+          f"profile/naive {t['profile'] / t['naive']:.2f}x (<= 0.6) | profile/fvcore "
+          f"{t['profile'] / t['fvcore']:.2f}x (< 1)")  # fmt: skip
     print(f"  CPU time: profile {c['profile'] * 1e3:7.1f} ms | naive {c['naive'] * 1e3:7.1f} ms | "
           f"fvcore {c['fvcore'] * 1e3:7.1f} ms | profile/naive {c['profile'] / c['naive']:.2f}x | "
           f"profile/fvcore {c['profile'] / c['fvcore']:.2f}x")  # fmt: skip
+    print(f"  naive's forward alone (its copy left out) {ms['forward']:7.1f} ms, "
+          f"{c['forward'] * 1e3:.1f} ms CPU: profile/forward {t['profile'] / t['forward']:.2f}x, "
+          f"{c['profile'] / c['forward']:.2f}x CPU")  # fmt: skip
     print(f"  with backward: profile {ms['profile+bwd']:7.1f} ms | naive {ms['naive+bwd']:7.1f} "
           f"ms | {t['profile+bwd'] / t['naive+bwd']:.2f}x")  # fmt: skip
     return t["profile"] / t["naive"], t["profile"] / t["fvcore"]

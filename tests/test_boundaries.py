@@ -64,6 +64,7 @@ TORCH_ALLOWED = {
     "analysis/counters/private_copy.py",
     "analysis/counters/meta_kernels.py",
     "analysis/counters/dispatch.py",
+    "analysis/counters/tracker.py",
     "analysis/counters/attention.py",
     "analysis/counters/op_classes.py",
     "analysis/timing/latency.py",

@@ -4,6 +4,7 @@ process, rebuilt when the catalog changes) and the forward-only default."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,52 @@ def test_copy_shares_nothing_with_the_model_and_keeps_ties(device: str) -> None:
         if device == "cpu":
             assert theirs.untyped_storage().data_ptr() != mine.untyped_storage().data_ptr()
     assert model.embed.weight.dtype == torch.float32 and model.embed.weight.device.type == "cpu"
+
+
+class Custom:
+    """An attribute with its own copy protocol: copied by it, once, as deepcopy would."""
+
+    copies = 0
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Custom:
+        Custom.copies += 1
+        return Custom()
+
+
+class Odd(nn.Module):
+    """What a module's state may hold besides parameters: a shared child, children in a list
+    and a tuple, a plain tensor, a set, a hook, a conv (its own ``__setstate__``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 1)
+        self.again = self.conv
+        self.steps = [self.conv, nn.ReLU()]
+        self.pair = (self.conv, 3)
+        self.anchor = torch.arange(3.0)
+        self.tags = {"a", "b"}
+        self.custom = Custom()
+        self.conv.register_forward_hook(lambda *args: None)
+
+
+def test_tree_copy_keeps_what_deepcopy_keeps() -> None:
+    Custom.copies = 0
+    model = Odd()
+    private = private_copy(model, "meta", torch.float32, "Odd")
+    assert private.again is private.conv and private.steps[0] is private.conv
+    assert private.pair[0] is private.conv and private.pair[1] == 3
+    assert private.steps is not model.steps and isinstance(private.steps[1], nn.ReLU)
+    assert private.steps[1] is not model.steps[1]
+    assert private.conv is not model.conv and private.conv.weight.is_meta
+    assert private.anchor is not model.anchor and torch.equal(private.anchor, model.anchor)
+    assert private.tags == {"a", "b"} and private.tags is not model.tags
+    assert isinstance(private.custom, Custom) and private.custom is not model.custom
+    assert Custom.copies == 1
+    assert len(private.conv._forward_hooks) == 1
+    assert private.conv._forward_hooks is not model.conv._forward_hooks
+    assert private.conv.padding_mode == model.conv.padding_mode
+    names = [(n, type(m)) for n, m in copy.deepcopy(model).named_modules()]
+    assert [(n, type(m)) for n, m in private.named_modules()] == names
 
 
 def test_meta_copy_never_clones_a_weight(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,6 +51,7 @@ from archprobe.analysis.counters.op_classes import (
     does_arithmetic,
     free,
 )
+from archprobe.analysis.counters.tracker import Tracker
 
 if TYPE_CHECKING:
     from torch import nn
@@ -217,6 +218,8 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
         self._parts: list[int | None] = []
         # One of :mod:`.attention`'s formulas counted (part of) the op being recorded now.
         self._extra = False
+        # (scope, parents) per set of running tracker names: a pass meets the same few.
+        self._places: dict[frozenset[str], tuple[str, frozenset[str]]] = {}
 
     def _path(self, name: str) -> str:
         """A tracker name as a module path: "ResNet.layer1.0" -> "layer1.0", "ResNet" -> ""."""
@@ -288,8 +291,12 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
         out: Any,
         flops: int | None,
     ) -> None:
-        parents = frozenset(self._path(p) for p in self.tracker.parents if p != "Global")
-        site = Site(self.scope(), parents, func, self.phase)
+        running = frozenset(self.tracker.parents)
+        place = self._places.get(running)
+        if place is None:
+            parents = frozenset(self._path(p) for p in running if p != "Global")
+            place = self._places[running] = (self.scope(), parents)
+        site = Site(*place, func, self.phase)
         tally = self.sites.get(site)
         if tally is None:
             counted = flops is not None
@@ -310,11 +317,12 @@ class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
 
 @contextmanager
 def recording(model: nn.Module) -> Iterator[OpRecorder]:
-    """An :class:`OpRecorder` with its own :class:`ModuleTracker`, scopes relative to ``model``;
-    attention runs unfused inside it (:func:`~.attention.unfused_attention`: exact counts)."""
+    """An :class:`OpRecorder` with its own :class:`~.tracker.Tracker` (a ``ModuleTracker``),
+    scopes relative to ``model``; attention runs unfused inside it
+    (:func:`~.attention.unfused_attention`: exact counts)."""
     with (
         unfused_attention(),
-        ModuleTracker() as tracker,
+        Tracker() as tracker,
         OpRecorder(tracker, type(model).__name__) as recorder,
     ):
         yield recorder

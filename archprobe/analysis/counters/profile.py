@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.utils._pytree import tree_flatten
-from torch.utils.module_tracker import ModuleTracker
 
 from archprobe.analysis.counters.attention import unfused_attention
 from archprobe.analysis.counters.dispatch import (
@@ -37,6 +36,7 @@ from archprobe.analysis.counters.private_copy import first_line as _first_line
 from archprobe.analysis.counters.private_copy import private_copy
 from archprobe.analysis.counters.profile_measure import measurements
 from archprobe.analysis.counters.spec_match import match_spec
+from archprobe.analysis.counters.tracker import Tracker
 from archprobe.analysis.results import Entry, Results
 from archprobe.errors import ArchprobeError
 
@@ -128,9 +128,9 @@ def _param_entries(model: nn.Module, name: str, cats: dict[str, str]) -> list[En
 
 
 def _run(model: nn.Module, xs: tuple[torch.Tensor, ...], backward: bool) -> OpRecorder:
-    """Forward (and backward) under one recorder; scopes from a ModuleTracker."""
+    """Forward (and backward) under one recorder; scopes from a ModuleTracker (:mod:`.tracker`)."""
     xs = tuple(x.requires_grad_(backward) if x.is_floating_point() else x for x in xs)
-    with unfused_attention(), ModuleTracker() as tracker:
+    with unfused_attention(), Tracker() as tracker:
         recorder = OpRecorder(tracker, type(model).__name__)
         with torch.set_grad_enabled(backward), recorder:
             out = model(*xs)
