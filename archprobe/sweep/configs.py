@@ -215,7 +215,7 @@ class Generation:
         """The per-config path for ``rows``: (spec, values) of each valid one, and its cost."""
         out: dict[int, tuple[Any, ...]] = {}
         for i in rows.tolist():
-            values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
+            values = _values(cols, i)
             try:
                 spec, cost = make_spec(self.sweep, values, self.tally.drawn + i)
                 ev.totals[i] = cost.total if cost is not None else spec_cost(spec).total
@@ -292,8 +292,7 @@ class Generation:
         return np.array(new, dtype=bool)
 
     def _invalid(self, cols: list[Column], i: int, ev: Evaluated) -> str:
-        values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
-        return f"{values}: {ev.errors[i]}"
+        return f"{_values(cols, i)}: {ev.errors[i]}"
 
     def _keys(
         self, ev: Evaluated, cols: list[Column], rows: Any, scalar: dict[int, tuple[Any, ...]]
@@ -336,8 +335,7 @@ class Generation:
 
     def _spec(self, cols: list[Column], i: int) -> ArchSpec:
         """The per-config path's spec of row ``i`` of the batch ``cols``."""
-        values = {c.axis.key: c.table[int(c.codes[i])] for c in cols}
-        return make_spec(self.sweep, values, self.tally.drawn + i)[0]
+        return self.spec_of(_values(cols, i), self.tally.drawn + i)
 
     def spec_of(self, values: dict[str, Any], draw: int) -> ArchSpec:
         """The spec of a config of values ``values`` drawn as draw ``draw`` (made on demand)."""
@@ -353,6 +351,11 @@ class Generation:
             core.memo["template"] = KeyTemplate.of(data, self.sweep)
         template: KeyTemplate = core.memo["template"]
         return template
+
+
+def _values(cols: list[Column], i: int) -> dict[str, Any]:
+    """Row ``i`` of a batch as the values of its axes."""
+    return {c.axis.key: c.table[int(c.codes[i])] for c in cols}
 
 
 def _head(c: Column, n: int) -> Column:
