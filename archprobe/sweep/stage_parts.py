@@ -53,6 +53,9 @@ class StageParts:
         blocks: list[BlockParams | None],
     ) -> None:  # fmt: skip
         self.transition = transition
+        # A transition may depend on each part's widths (a plugin's could add layers only where
+        # they differ), so the arrays take only parts without one; others go part by part.
+        self.bare = transition.type == "none"
         self.sizes = sizes  # stage -> input (H, W), stage 0's given; shared with the evaluator
         self.blocks = blocks  # block id -> its params (None: refused), the evaluator's list
         self.firsts, self.first_costs = Keys(), Costs()
@@ -100,7 +103,9 @@ class StageParts:
             return rows, bad
         k = int(ok[0])
         plan = self._plan(s, int(win[k]), int(w[k]), blk, first)
-        got = self._arrays(s, plan, win[ok], w[ok], first) if plan is not None else None
+        got = None
+        if plan is not None and self.bare:
+            got = self._arrays(s, plan, win[ok], w[ok], first)
         if got is not None:
             rows[ok] = got
             return rows, bad
@@ -111,10 +116,10 @@ class StageParts:
     def _arrays(self, s: int, plan: Planned, win: Int64s, w: Int64s, first: bool
                 ) -> Int64s | None:  # fmt: skip
         """The parts' costs from one expansion of the planned block on the width arrays; None
-        where the plan has a transition, or the block or a rule refuses the arrays."""
+        where the block or a rule refuses the arrays."""
         call, cin, cout = plan.call, cast(Any, win if first else w), cast(Any, w)  # int arrays
         if plan.moved or (call.cin, call.cout) != (int(cin[0]), int(w[0])):
-            return None  # a transition takes the shape change: part by part
+            return None  # the plan put the shape change elsewhere: part by part
         p, x = call.params, (cin, *(self.sizes[s] if first else self.sizes[s + 1]))
         try:
             node = get_block(p.type).expand(p, cin, cout, call.stride, call.scope[-1:])

@@ -194,3 +194,20 @@ def test_other_sweeps_keep_their_path() -> None:
     mixed = VARIANTS["shipped"]
     extra = Axis("input.size", ("input", "size"), values=(224, 256))
     assert generated.evaluator(dataclasses.replace(mixed, axes=(*mixed.axes, extra))) is None
+
+
+def test_parts_behind_a_transition_are_costed_one_by_one() -> None:
+    """A transition may depend on each part's widths, so the batched path costs its stages'
+    first blocks part by part; the totals still equal the per-config path's."""
+    shipped = VARIANTS["shipped"]
+    doc = {**shipped.base_doc, "transition": {"type": "downsample", "norm": "bn"}}
+    sweep = dataclasses.replace(shipped, base_doc=doc)
+    fast = generated.evaluator(sweep)
+    assert fast is not None and not fast.parts.bare
+    cols = next(batches(sweep, 300))
+    ev = fast.evaluate(cols)
+    assert ev.scalar is not None
+    rows = [i for i in range(300) if not ev.scalar[i]]
+    assert len(rows) > 150
+    assert all(_agree(ev, i, _reference(sweep, cols, i)) for i in rows)
+    assert sum(bool(ev.valid[i]) for i in rows) > 50
