@@ -163,7 +163,7 @@ class Accepted:
         columnar = [j for j, i in enumerate(rows) if i not in self.scalar]
         picked = None if widths is None else [widths[j] for j in columnar]
         texts = self.text.texts(self.cols, self.rows[columnar], picked)
-        if len(columnar) < len(rows):  # per-config rows (RegNet's accepted ones): their values
+        if len(columnar) < len(rows):  # rows the per-config path settled: their own values
             made = iter(texts)
             texts = [SORTED_JSON.encode(self.scalar[i][1]) if i in self.scalar else next(made)
                      for i in rows]  # fmt: skip
